@@ -1,0 +1,177 @@
+package dev.airlock.bundle;
+
+import dev.airlock.bundle.event.Event;
+import dev.airlock.bundle.event.EventHandler;
+import dev.airlock.bundle.format.BundleFile;
+import dev.airlock.bundle.format.BundleLayout;
+import dev.airlock.bundle.format.BundleManifest;
+import dev.airlock.bundle.format.BundleSignature;
+import dev.airlock.bundle.format.Checksums;
+import dev.airlock.bundle.format.TarIndex;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.AirlockException.Kind;
+import dev.airlock.keys.TrustedRoots;
+import dev.airlock.oci.Digest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Checks a bundle completely: structure, signature chain to a trusted root, then every entry's checksum and every
+ * blob's digest. Cheap checks first, so a wrong key fails before gigabytes are hashed.
+ */
+public final class BundleVerifier {
+
+  public static final String PHASE = "verify";
+
+  private final TrustedRoots roots;
+  private final Clock clock;
+  private final EventHandler events;
+  private final int threads;
+
+  public BundleVerifier(TrustedRoots roots, Clock clock, EventHandler events) {
+    this(roots, clock, events, Math.max(2, Runtime.getRuntime().availableProcessors()));
+  }
+
+  public BundleVerifier(TrustedRoots roots, Clock clock, EventHandler events, int threads) {
+    this.roots = roots;
+    this.clock = clock;
+    this.events = events;
+    this.threads = threads;
+  }
+
+  /**
+   * What a verified bundle holds.
+   *
+   * @param manifest the manifest document
+   * @param signerKeyId id of the signing key
+   * @param rootKeyId id of the root that certified it
+   * @param entries entries checked
+   * @param bytes content bytes hashed
+   */
+  public record Verified(BundleManifest manifest, String signerKeyId, String rootKeyId, int entries, long bytes) {}
+
+  public Verified verify(Path path) {
+    try (BundleFile file = BundleFile.open(path)) {
+      return verify(file);
+    }
+  }
+
+  public Verified verify(BundleFile file) {
+    Path path = file.path();
+    BundleFile.Head head = file.readHead();
+    BundleSignature signature = BundleSignature.parse(head.signatureBytes(), path + ":" + BundleLayout.SIGNATURE);
+    if (roots.isEmpty()) {
+      throw new AirlockException(Kind.VERIFICATION, "no trusted root keys: cannot check the signature of " + path,
+          "pass the vendor's root public key with --trust-root FILE");
+    }
+    signature.verify(roots, Digest.of(head.manifestBytes()), Digest.of(head.checksumsBytes()), clock.instant());
+    events.info("signature of " + path.getFileName() + " verified: signing key " + signature.keyId()
+        + " certified by root " + signature.certificate().issuer());
+
+    Checksums checksums = Checksums.parse(head.checksumsBytes(), path + ":" + BundleLayout.CHECKSUMS);
+    TarIndex index = file.index();
+    Set<String> present = new HashSet<>();
+    for (TarIndex.Entry e : index.entries()) {
+      present.add(e.name());
+      if (e.name().equals(BundleLayout.CHECKSUMS) || e.name().equals(BundleLayout.SIGNATURE)) {
+        continue;
+      }
+      if (!checksums.byPath().containsKey(e.name())) {
+        throw corrupt(path, "entry " + e.name() + " is not listed in the checksums (unknown entry)");
+      }
+    }
+    List<TarIndex.Entry> toHash = new ArrayList<>();
+    long total = 0;
+    for (Map.Entry<String, Digest> c : checksums.byPath().entrySet()) {
+      if (!present.contains(c.getKey())) {
+        throw corrupt(path, "entry " + c.getKey() + " is listed in the checksums but missing from the file");
+      }
+      if (BundleLayout.isBlob(c.getKey()) && !c.getKey().equals(BundleLayout.blobPath(c.getValue()))) {
+        throw corrupt(path, "blob " + c.getKey() + " is listed with the checksum " + c.getValue()
+            + ", which is not its name");
+      }
+      TarIndex.Entry e = index.get(c.getKey());
+      toHash.add(e);
+      total += e.size();
+    }
+    events.on(new Event.PhaseStarted(PHASE, "checking " + toHash.size() + " entries", total));
+    hashAll(file, toHash, checksums);
+    events.on(new Event.PhaseFinished(PHASE, toHash.size() + " entries, " + total + " bytes verified"));
+    return new Verified(head.manifest(), signature.keyId(), signature.certificate().issuer(), toHash.size(), total);
+  }
+
+  private void hashAll(BundleFile file, List<TarIndex.Entry> entries, Checksums checksums) {
+    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "airlock-verify");
+      t.setDaemon(true);
+      return t;
+    });
+    AtomicReference<RuntimeException> failure = new AtomicReference<>();
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (TarIndex.Entry e : entries) {
+        futures.add(pool.submit(() -> {
+          if (failure.get() != null) {
+            return;
+          }
+          Digest actual = hash(file, e);
+          Digest expected = checksums.byPath().get(e.name());
+          if (!actual.equals(expected)) {
+            failure.compareAndSet(null, corrupt(file.path(), "entry " + e.name() + " has the checksum " + actual
+                + ", expected " + expected + " (the content was altered or damaged)"));
+          }
+        }));
+      }
+      for (Future<?> f : futures) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException ex) {
+          Throwable cause = ex.getCause();
+          failure.compareAndSet(null, cause instanceof RuntimeException r ? r
+              : new AirlockException(Kind.IO, "cannot read " + file.path() + ": " + cause.getMessage(), null, cause));
+        }
+      }
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+      throw new AirlockException(Kind.IO, "interrupted while verifying " + file.path(), null, ex);
+    } finally {
+      pool.shutdownNow();
+    }
+    if (failure.get() != null) {
+      throw failure.get();
+    }
+  }
+
+  private Digest hash(BundleFile file, TarIndex.Entry e) {
+    MessageDigest sha = Digest.sha256();
+    byte[] buf = new byte[1 << 20];
+    try (InputStream in = file.open(e)) {
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        sha.update(buf, 0, n);
+        events.on(new Event.Progress(PHASE, n));
+      }
+    } catch (IOException ex) {
+      throw new AirlockException(Kind.IO, "cannot read " + e.name() + " from " + file.path() + ": " + ex.getMessage(),
+          null, ex);
+    }
+    return Digest.of(sha);
+  }
+
+  private static AirlockException corrupt(Path path, String what) {
+    return new AirlockException(Kind.VERIFICATION, "bundle " + path + " is not valid: " + what,
+        "do not use this file; copy the bundle again from the vendor's original");
+  }
+}

@@ -1,0 +1,181 @@
+package dev.airlock.bundle;
+
+import com.marcnuri.helm.Helm;
+import dev.airlock.bundle.spec.BundleSpec.ComponentSpec;
+import dev.airlock.bundle.spec.ChartSource;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.AirlockException.Kind;
+import dev.airlock.oci.Digest;
+import dev.airlock.oci.ImageReference;
+import dev.airlock.oci.MediaTypes;
+import dev.airlock.oci.RegistryClient;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.GZIPInputStream;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/** Turns chart sources into packaged charts and finds the images a chart renders. */
+final class Charts {
+
+  /** A packaged chart on local disk with what its Chart.yaml says. */
+  record Packaged(Path tgz, String name, String version, String appVersion) {}
+
+  private Charts() {}
+
+  static Packaged prepare(ChartSource source, Path workDir, RegistryClient registry,
+      java.util.function.Function<ImageReference, ImageReference> mirror) {
+    try {
+      Path tgz;
+      if (source instanceof ChartSource.Directory d) {
+        Path out = Files.createTempDirectory(workDir, "chart");
+        try {
+          new Helm(d.path()).packageIt().withDestination(out).call();
+        } catch (RuntimeException e) {
+          throw new AirlockException(Kind.BAD_INPUT, "cannot package chart " + d.path() + ": " + e.getMessage(),
+              "run 'helm lint " + d.path() + "' to see what is wrong with the chart", e);
+        }
+        try (var files = Files.list(out)) {
+          tgz = files.filter(p -> p.toString().endsWith(".tgz")).findFirst().orElseThrow(() -> new AirlockException(
+              Kind.BAD_INPUT, "packaging chart " + d.path() + " produced no .tgz", null));
+        }
+      } else if (source instanceof ChartSource.Archive a) {
+        tgz = Files.createTempFile(workDir, "chart", ".tgz");
+        Files.copy(a.path(), tgz, StandardCopyOption.REPLACE_EXISTING);
+      } else {
+        ChartSource.Oci o = (ChartSource.Oci) source;
+        ImageReference ref = mirror.apply(new ImageReference(o.registry(), o.repository(), o.version(), null));
+        RegistryClient.Manifest m = registry.getManifest(ref.registry(), ref.repository(), o.version());
+        JsonNode layer = null;
+        for (JsonNode l : m.json().path("layers")) {
+          if (MediaTypes.HELM_CHART_CONTENT.equals(l.path("mediaType").asText())) {
+            layer = l;
+          }
+        }
+        if (layer == null) {
+          throw new AirlockException(Kind.BAD_INPUT, source + " is not a Helm chart (no layer of type "
+              + MediaTypes.HELM_CHART_CONTENT + ")", "check the oci:// reference and version");
+        }
+        tgz = Files.createTempFile(workDir, "chart", ".tgz");
+        registry.downloadBlob(ref.registry(), ref.repository(), Digest.parse(layer.path("digest").asText()),
+            layer.path("size").asLong(-1), tgz, n -> {});
+      }
+      Map<String, Object> chartYaml = readChartYaml(tgz, source.toString());
+      String name = String.valueOf(chartYaml.get("name"));
+      String version = String.valueOf(chartYaml.get("version"));
+      Object app = chartYaml.get("appVersion");
+      return new Packaged(tgz, name, version, app == null ? null : String.valueOf(app));
+    } catch (IOException e) {
+      throw new AirlockException(Kind.IO, "cannot prepare chart " + source + ": " + e.getMessage(), null, e);
+    }
+  }
+
+  /** Reads {@code <name>/Chart.yaml} out of a chart archive. */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> readChartYaml(Path tgz, String source) throws IOException {
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(tgz))) {
+      byte[] header = new byte[512];
+      while (in.readNBytes(header, 0, 512) == 512) {
+        String name = new String(header, 0, 100, StandardCharsets.UTF_8).replace("\0", "");
+        String prefix = new String(header, 345, 155, StandardCharsets.UTF_8).replace("\0", "");
+        if (!prefix.isEmpty()) {
+          name = prefix + "/" + name;
+        }
+        if (name.isEmpty()) {
+          break;
+        }
+        long size = Long.parseLong(new String(header, 124, 12, StandardCharsets.US_ASCII).replace("\0", "").strip(),
+            8);
+        long padded = (size + 511) / 512 * 512;
+        if (name.matches("[^/]+/Chart\\.yaml") && size < 1 << 20) {
+          byte[] content = in.readNBytes((int) size);
+          Object y = new Yaml(new SafeConstructor(new LoaderOptions())).load(new String(content,
+              StandardCharsets.UTF_8));
+          if (y instanceof Map<?, ?> m && m.get("name") != null && m.get("version") != null) {
+            return (Map<String, Object>) m;
+          }
+          break;
+        }
+        in.skipNBytes(padded);
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new AirlockException(Kind.BAD_INPUT, "chart " + source + " is not a valid chart archive: "
+          + e.getMessage(), null, e);
+    }
+    throw new AirlockException(Kind.BAD_INPUT, "chart " + source + " has no Chart.yaml with name and version", null);
+  }
+
+  /** Renders the chart with the component's values and returns every container image it names. */
+  static List<ImageReference> renderImages(Packaged chart, ComponentSpec component) {
+    String rendered;
+    try {
+      var template = Helm.template(chart.tgz().toString()).withName(component.releaseName())
+          .withNamespace(component.namespace());
+      for (Path v : component.values()) {
+        template = template.withValuesFile(v);
+      }
+      rendered = template.call();
+    } catch (RuntimeException e) {
+      throw new AirlockException(Kind.BAD_INPUT, "cannot render chart " + chart.name() + " of component "
+          + component.name() + ": " + e.getMessage(), "check the chart and its values files with 'helm template'", e);
+    }
+    return imagesIn(rendered, "component " + component.name());
+  }
+
+  /** Every image of every container, initContainer and ephemeralContainer in a multi-document manifest. */
+  static List<ImageReference> imagesIn(String manifests, String where) {
+    Set<String> found = new LinkedHashSet<>();
+    for (Object doc : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(manifests)) {
+      collect(doc, found);
+    }
+    List<ImageReference> out = new ArrayList<>();
+    for (String image : found) {
+      try {
+        out.add(ImageReference.parse(image));
+      } catch (AirlockException e) {
+        throw new AirlockException(Kind.BAD_INPUT, where + " renders an invalid image: " + e.getMessage(),
+            e.fix().orElse(null));
+      }
+    }
+    return out;
+  }
+
+  private static void collect(Object node, Set<String> out) {
+    if (node instanceof Map<?, ?> map) {
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        String key = String.valueOf(e.getKey());
+        if ((key.equals("containers") || key.equals("initContainers") || key.equals("ephemeralContainers"))
+            && e.getValue() instanceof List<?> list) {
+          for (Object c : list) {
+            if (c instanceof Map<?, ?> container && container.get("image") instanceof String image
+                && !image.isBlank()) {
+              out.add(image.strip());
+            }
+          }
+        } else {
+          collect(e.getValue(), out);
+        }
+      }
+    } else if (node instanceof List<?> list) {
+      list.forEach(x -> collect(x, out));
+    }
+  }
+
+  static byte[] readAllBytes(InputStream in) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    in.transferTo(out);
+    return out.toByteArray();
+  }
+}

@@ -1,0 +1,22 @@
+package dev.airlock.bundle.event;
+
+/** What libraries report while they work. The installer renders these as progress bars, lines or JSON. */
+public sealed interface Event {
+
+  /** A named phase began; {@code totalBytes} is its work in bytes if known, else -1. */
+  record PhaseStarted(String phase, String description, long totalBytes) implements Event {}
+
+  /** A phase ended. */
+  record PhaseFinished(String phase, String summary) implements Event {}
+
+  /** {@code delta} more bytes of the current phase are done (may be negative when a transfer restarts). */
+  record Progress(String phase, long delta) implements Event {}
+
+  /** A message for people. */
+  record Log(Level level, String message) implements Event {}
+
+  /** Severity of a {@link Log}. */
+  enum Level {
+    DEBUG, INFO, WARN
+  }
+}

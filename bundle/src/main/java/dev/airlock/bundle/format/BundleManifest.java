@@ -1,0 +1,120 @@
+package dev.airlock.bundle.format;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.AirlockException.Kind;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The manifest document at {@link BundleLayout#MANIFEST}: everything an installer needs to know about a bundle
+ * without reading its blobs.
+ *
+ * @param apiVersion {@code airlock.dev/v1alpha1}
+ * @param kind {@code BundleManifest}
+ * @param name bundle name
+ * @param version platform version
+ * @param description one line
+ * @param upgradesFrom semver range of installed versions this bundle may upgrade, or null
+ * @param kubernetes semver range of supported Kubernetes versions, or null
+ * @param requirements cluster resource requirements
+ * @param created when the bundle was built
+ * @param builder the airlock that built it
+ * @param components components in install order
+ * @param images every image with its digest
+ * @param totals sizes
+ */
+@JsonPropertyOrder({"apiVersion", "kind", "name", "version", "description", "upgradesFrom", "kubernetes",
+    "requirements", "created", "builder", "components", "images", "totals"})
+public record BundleManifest(String apiVersion, String kind, String name, String version, String description,
+    String upgradesFrom, String kubernetes, Requirements requirements, Instant created, Builder builder,
+    List<Component> components, List<Image> images, Totals totals) {
+
+  public static final String API_VERSION = "airlock.dev/v1alpha1";
+  public static final String KIND = "BundleManifest";
+
+  public BundleManifest {
+    components = components == null ? List.of() : List.copyOf(components);
+    images = images == null ? List.of() : List.copyOf(images);
+  }
+
+  /** CPU and memory the cluster must have allocatable, as Kubernetes quantities, or null. */
+  public record Requirements(String cpu, String memory) {}
+
+  /** Name and version of the airlock that built the bundle. */
+  public record Builder(String name, String version) {}
+
+  /**
+   * One component.
+   *
+   * @param images references of the images its chart renders or it lists
+   */
+  @JsonPropertyOrder({"name", "required", "namespace", "releaseName", "dependsOn", "chart", "values", "images"})
+  public record Component(String name, boolean required, String namespace, String releaseName, List<String> dependsOn,
+      Chart chart, List<String> values, List<String> images) {
+    public Component {
+      dependsOn = dependsOn == null ? List.of() : List.copyOf(dependsOn);
+      values = values == null ? List.of() : List.copyOf(values);
+      images = images == null ? List.of() : List.copyOf(images);
+    }
+  }
+
+  /**
+   * A packaged chart.
+   *
+   * @param path entry name in the bundle
+   * @param source where it came from (a path or oci:// reference), for people
+   */
+  public record Chart(String name, String version, String appVersion, String path, String digest, long size,
+      String source) {}
+
+  /**
+   * An image.
+   *
+   * @param ref the original reference, e.g. {@code docker.io/library/nginx:1.25}
+   * @param digest digest of the top manifest (an index for multi-arch images)
+   * @param mediaType media type of that manifest
+   * @param platforms platforms it holds
+   * @param size bytes of every blob it references, manifests included
+   */
+  @JsonPropertyOrder({"ref", "digest", "mediaType", "platforms", "size", "blobs"})
+  public record Image(String ref, String digest, String mediaType, List<String> platforms, long size,
+      List<String> blobs) {
+    public Image {
+      platforms = platforms == null ? List.of() : List.copyOf(platforms);
+      blobs = blobs == null ? List.of() : List.copyOf(blobs);
+    }
+  }
+
+  /**
+   * Sizes.
+   *
+   * @param imageBytes sum of every image's size, counting shared blobs once per image
+   * @param uniqueBytes bytes of distinct blobs stored
+   * @param blobs number of distinct blobs
+   */
+  public record Totals(long imageBytes, long uniqueBytes, int blobs) {}
+
+  public byte[] toBytes() {
+    try {
+      return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(this);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static BundleManifest parse(byte[] bytes, String source) {
+    try {
+      BundleManifest m = Json.MAPPER.readValue(bytes, BundleManifest.class);
+      if (!API_VERSION.equals(m.apiVersion) || !KIND.equals(m.kind)) {
+        throw new AirlockException(Kind.BAD_INPUT, source + " holds a manifest of " + m.apiVersion + "/" + m.kind
+            + "; this airlock reads " + API_VERSION + "/" + KIND, "use an airlock at least as new as the bundle's builder");
+      }
+      return m;
+    } catch (IOException e) {
+      throw new AirlockException(Kind.VERIFICATION, source + " holds an unreadable manifest: " + e.getMessage(),
+          "copy the bundle again from the vendor's original", e);
+    }
+  }
+}

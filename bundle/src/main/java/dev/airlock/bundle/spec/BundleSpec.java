@@ -1,0 +1,80 @@
+package dev.airlock.bundle.spec;
+
+import dev.airlock.oci.ImageReference;
+import dev.airlock.oci.Platform;
+import dev.airlock.version.SemVer;
+import dev.airlock.version.VersionRange;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The parsed {@code bundle.yaml} ({@code apiVersion: airlock.dev/v1alpha1}, {@code kind: Bundle}). Paths are resolved
+ * against the spec file's directory.
+ *
+ * @param name bundle name (a DNS label)
+ * @param version the platform version this bundle installs
+ * @param description one line for people
+ * @param upgradesFrom installed versions this bundle may upgrade
+ * @param kubernetes supported Kubernetes server versions
+ * @param requirements what the cluster's nodes must have allocatable in total
+ * @param mirrors registry mirrors used while building
+ * @param platforms default platform filter for multi-arch images (empty: keep every platform)
+ * @param components what gets installed, one Helm release each
+ * @param images images to include beyond those found by rendering the charts
+ * @param specFile where the spec was read from
+ */
+public record BundleSpec(String name, SemVer version, String description, Optional<VersionRange> upgradesFrom,
+    Optional<VersionRange> kubernetes, Requirements requirements, List<Mirror> mirrors, List<Platform> platforms,
+    List<ComponentSpec> components, List<ImageReference> images, Path specFile) {
+
+  public static final String API_VERSION = "airlock.dev/v1alpha1";
+  public static final String KIND = "Bundle";
+
+  public BundleSpec {
+    mirrors = List.copyOf(mirrors);
+    platforms = List.copyOf(platforms);
+    components = List.copyOf(components);
+    images = List.copyOf(images);
+  }
+
+  public BundleSpec withMirrors(List<Mirror> more) {
+    List<Mirror> all = new java.util.ArrayList<>(more);
+    all.addAll(mirrors);
+    return new BundleSpec(name, version, description, upgradesFrom, kubernetes, requirements, all, platforms,
+        components, images, specFile);
+  }
+
+  /**
+   * Resource requirements summed over the cluster's nodes.
+   *
+   * @param cpu Kubernetes CPU quantity, e.g. {@code 4} or {@code 500m}; empty when not stated
+   * @param memory Kubernetes memory quantity, e.g. {@code 8Gi}; empty when not stated
+   */
+  public record Requirements(Optional<String> cpu, Optional<String> memory) {
+    public static Requirements none() {
+      return new Requirements(Optional.empty(), Optional.empty());
+    }
+  }
+
+  /**
+   * One installable part of the platform: one Helm chart, installed as one release.
+   *
+   * @param name component name (a DNS label)
+   * @param required whether an install may leave it out
+   * @param chart where the chart comes from
+   * @param values values files, applied in order
+   * @param namespace target namespace
+   * @param releaseName Helm release name
+   * @param dependsOn components to install first
+   * @param images images of this component beyond those its chart renders
+   */
+  public record ComponentSpec(String name, boolean required, ChartSource chart, List<Path> values, String namespace,
+      String releaseName, List<String> dependsOn, List<ImageReference> images) {
+    public ComponentSpec {
+      values = List.copyOf(values);
+      dependsOn = List.copyOf(dependsOn);
+      images = List.copyOf(images);
+    }
+  }
+}

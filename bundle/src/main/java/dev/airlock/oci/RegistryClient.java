@@ -1,0 +1,538 @@
+package dev.airlock.oci;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.AirlockException.Kind;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongConsumer;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+
+/**
+ * A client of the OCI distribution API: manifests and blobs, pull and push, with Docker-style basic and bearer-token
+ * auth, plain HTTP for named hosts, extra CA certificates, retries with backoff on 5xx, 429 and dropped connections,
+ * and blob downloads that resume with Range requests and verify the digest while streaming.
+ * Thread-safe; one instance serves many parallel transfers.
+ */
+public final class RegistryClient {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern CHALLENGE_PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
+
+  private final RegistryOptions options;
+  private final HttpClient http;
+  /** Authorization header values by host and scope. */
+  private final Map<String, String> authByScope = new ConcurrentHashMap<>();
+
+  public RegistryClient(RegistryOptions options) {
+    this.options = options;
+    SSLContext ssl = TlsSupport.sslContext(options.caFiles());
+    this.http = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(15))
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .sslContext(ssl)
+        .build();
+  }
+
+  public RegistryOptions options() {
+    return options;
+  }
+
+  /** A manifest's bytes, media type and digest. */
+  public record Manifest(byte[] bytes, String mediaType, Digest digest) {
+    public JsonNode json() {
+      try {
+        return JSON.readTree(bytes);
+      } catch (IOException e) {
+        throw new AirlockException(Kind.REMOTE, "manifest " + digest + " is not JSON", null, e);
+      }
+    }
+  }
+
+  /** Checks that the registry answers and the credentials (if any) are accepted for pulling {@code repository}. */
+  public void ping(String registry, String repository, boolean push) {
+    send(registry, repository, push, "GET", "/v2/", null, Map.of(), HttpResponse.BodyHandlers.discarding(),
+        "reach the registry");
+  }
+
+  public Manifest getManifest(String registry, String repository, String reference) {
+    HttpResponse<byte[]> r = send(registry, repository, false, "GET",
+        "/v2/" + repository + "/manifests/" + reference, null, Map.of("Accept", MediaTypes.MANIFEST_ACCEPT),
+        HttpResponse.BodyHandlers.ofByteArray(), "get manifest " + registry + "/" + repository + ":" + reference);
+    if (r.statusCode() == 404) {
+      throw new AirlockException(Kind.REMOTE, "image " + registry + "/" + repository + ":" + reference
+          + " was not found (HTTP 404)", "check the image name and tag, and the --mirror settings");
+    }
+    expect(r, 200, "get manifest " + registry + "/" + repository + ":" + reference);
+    byte[] body = r.body();
+    if (body.length > 4 * 1024 * 1024) {
+      throw new AirlockException(Kind.REMOTE, "manifest " + registry + "/" + repository + ":" + reference
+          + " is larger than 4 MiB", null);
+    }
+    Digest digest = Digest.of(body);
+    if (Digest.isDigest(reference) && !Digest.parse(reference).equals(digest)) {
+      throw new AirlockException(Kind.VERIFICATION, "registry " + registry + " answered manifest " + reference
+          + " with content whose digest is " + digest, "the registry or a proxy altered the content");
+    }
+    String mediaType = r.headers().firstValue("Content-Type").map(RegistryClient::bareMediaType).orElse("");
+    if (!MediaTypes.isIndex(mediaType) && !MediaTypes.isManifest(mediaType)) {
+      String declared = new Manifest(body, mediaType, digest).json().path("mediaType").asText("");
+      mediaType = declared.isEmpty() ? MediaTypes.OCI_MANIFEST : declared;
+    }
+    return new Manifest(body, mediaType, digest);
+  }
+
+  /** The blob's size if the repository has it. */
+  public Optional<Long> blobSize(String registry, String repository, Digest digest) {
+    HttpResponse<Void> r = send(registry, repository, false, "HEAD", "/v2/" + repository + "/blobs/" + digest, null,
+        Map.of(), HttpResponse.BodyHandlers.discarding(), "check blob " + digest);
+    if (r.statusCode() == 404) {
+      return Optional.empty();
+    }
+    if (r.statusCode() == 307 || r.statusCode() == 302) {
+      return Optional.of(-1L);
+    }
+    expect(r, 200, "check blob " + digest.shortHex() + " in " + registry + "/" + repository);
+    return Optional.of(r.headers().firstValueAsLong("Content-Length").orElse(-1));
+  }
+
+  /**
+   * Downloads a blob into {@code target} (created or truncated), verifying size and digest. A dropped connection is
+   * resumed with a Range request from where it stopped.
+   */
+  public void downloadBlob(String registry, String repository, Digest digest, long size, Path target,
+      LongConsumer progress) {
+    String what = "download blob " + digest.shortHex() + " of " + registry + "/" + repository;
+    try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      MessageDigest sha = Digest.sha256();
+      long written = 0;
+      int attempt = 0;
+      IOException last = null;
+      while (true) {
+        attempt++;
+        Map<String, String> headers = written > 0 ? Map.of("Range", "bytes=" + written + "-") : Map.of();
+        HttpResponse<InputStream> r = sendFollowing(registry, repository, "/v2/" + repository + "/blobs/" + digest,
+            headers, what);
+        int status = r.statusCode();
+        try (InputStream body = r.body()) {
+          if (status == 404) {
+            throw new AirlockException(Kind.REMOTE, "blob " + digest + " is missing from " + registry + "/"
+                + repository + " (HTTP 404)", "the image in the registry is incomplete; push it again");
+          }
+          if (status == 200 && written > 0) {
+            // The server ignored the Range request: start over.
+            progress.accept(-written);
+            out.truncate(0);
+            out.position(0);
+            sha.reset();
+            written = 0;
+          } else if (status != 200 && status != 206) {
+            throw httpError(r.statusCode(), r.headers(), readSmall(body), what, registry);
+          }
+          byte[] buf = new byte[256 * 1024];
+          int n;
+          while ((n = body.read(buf)) >= 0) {
+            sha.update(buf, 0, n);
+            ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+            while (bb.hasRemaining()) {
+              out.write(bb);
+            }
+            written += n;
+            progress.accept(n);
+            if (size >= 0 && written > size) {
+              throw new AirlockException(Kind.VERIFICATION, "blob " + digest + " from " + registry + "/" + repository
+                  + " is larger than the " + size + " bytes its manifest declares", null);
+            }
+          }
+          break;
+        } catch (IOException e) {
+          last = e;
+          if (attempt >= options.maxAttempts()) {
+            throw unreachable(registry, what, last);
+          }
+          sleep(attempt);
+        }
+      }
+      if (size >= 0 && written != size) {
+        throw new AirlockException(Kind.VERIFICATION, "blob " + digest + " from " + registry + "/" + repository
+            + " has " + written + " bytes, its manifest declares " + size, "the source registry holds a damaged blob");
+      }
+      Digest actual = Digest.of(sha);
+      if (!actual.equals(digest)) {
+        throw new AirlockException(Kind.VERIFICATION, "blob " + digest + " from " + registry + "/" + repository
+            + " has the digest " + actual, "the source registry holds a damaged blob, or a proxy altered it");
+      }
+    } catch (IOException e) {
+      throw new AirlockException(Kind.IO, "cannot write " + target + ": " + e.getMessage(),
+          "check free disk space and permissions of the cache directory", e);
+    }
+  }
+
+  /** Opens a blob for reading (no digest check: the caller verifies). */
+  public InputStream openBlob(String registry, String repository, Digest digest) {
+    String what = "read blob " + digest.shortHex() + " of " + registry + "/" + repository;
+    HttpResponse<InputStream> r = sendFollowing(registry, repository, "/v2/" + repository + "/blobs/" + digest,
+        Map.of(), what);
+    if (r.statusCode() != 200) {
+      try (InputStream body = r.body()) {
+        throw httpError(r.statusCode(), r.headers(), readSmall(body), what, registry);
+      } catch (IOException e) {
+        throw unreachable(registry, what, e);
+      }
+    }
+    return r.body();
+  }
+
+  /**
+   * Uploads a blob unless the repository already has it: tries a cross-repository mount from {@code mountFrom}
+   * first when given, then a monolithic upload. Returns true if bytes were sent.
+   */
+  public boolean pushBlob(String registry, String repository, Digest digest, long size,
+      Supplier<InputStream> content, String mountFrom) {
+    if (blobSize(registry, repository, digest).isPresent()) {
+      return false;
+    }
+    String what = "upload blob " + digest.shortHex() + " to " + registry + "/" + repository;
+    String start = "/v2/" + repository + "/blobs/uploads/";
+    if (mountFrom != null && !mountFrom.equals(repository)) {
+      HttpResponse<Void> m = send(registry, repository, true, "POST", start + "?mount=" + digest + "&from="
+          + enc(mountFrom), HttpRequest.BodyPublishers.noBody(), Map.of("Content-Length", "0"),
+          HttpResponse.BodyHandlers.discarding(), what);
+      if (m.statusCode() == 201) {
+        return false;
+      }
+      if (m.statusCode() == 202) {
+        return putUpload(registry, repository, digest, size, content, location(registry, m.headers(), what), what);
+      }
+    }
+    HttpResponse<Void> r = send(registry, repository, true, "POST", start, HttpRequest.BodyPublishers.noBody(),
+        Map.of(), HttpResponse.BodyHandlers.discarding(), what);
+    if (r.statusCode() != 202) {
+      throw httpError(r.statusCode(), r.headers(), "", what, registry);
+    }
+    return putUpload(registry, repository, digest, size, content, location(registry, r.headers(), what), what);
+  }
+
+  private boolean putUpload(String registry, String repository, Digest digest, long size,
+      Supplier<InputStream> content, String location, String what) {
+    String sep = location.contains("?") ? "&" : "?";
+    String url = location + sep + "digest=" + enc(digest.toString());
+    HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.fromPublisher(
+        HttpRequest.BodyPublishers.ofInputStream(content), size);
+    HttpResponse<String> r = sendUrl(registry, repository, true, "PUT", url, () -> body,
+        Map.of("Content-Type", "application/octet-stream"), HttpResponse.BodyHandlers.ofString(), what);
+    if (r.statusCode() != 201) {
+      throw httpError(r.statusCode(), r.headers(), r.body(), what, registry);
+    }
+    return true;
+  }
+
+  public Digest putManifest(String registry, String repository, String reference, byte[] bytes, String mediaType) {
+    String what = "put manifest " + registry + "/" + repository + ":" + reference;
+    HttpResponse<String> r = send(registry, repository, true, "PUT", "/v2/" + repository + "/manifests/" + reference,
+        HttpRequest.BodyPublishers.ofByteArray(bytes), Map.of("Content-Type", mediaType),
+        HttpResponse.BodyHandlers.ofString(), what);
+    if (r.statusCode() != 201 && r.statusCode() != 200) {
+      throw httpError(r.statusCode(), r.headers(), r.body(), what, registry);
+    }
+    return Digest.of(bytes);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private String location(String registry, HttpHeaders headers, String what) {
+    String loc = headers.firstValue("Location").orElseThrow(() -> new AirlockException(Kind.REMOTE,
+        "registry " + registry + " did not say where to upload (no Location header) while trying to " + what, null));
+    return loc.startsWith("http://") || loc.startsWith("https://") ? loc : baseUrl(registry) + loc;
+  }
+
+  /** GET that follows redirects itself, dropping Authorization when the redirect leaves the registry. */
+  private HttpResponse<InputStream> sendFollowing(String registry, String repository, String path,
+      Map<String, String> headers, String what) {
+    HttpResponse<InputStream> r = send(registry, repository, false, "GET", path, null, headers,
+        HttpResponse.BodyHandlers.ofInputStream(), what);
+    int hops = 0;
+    while (isRedirect(r.statusCode()) && hops++ < 5) {
+      closeQuietly(r.body());
+      URI next = r.uri().resolve(r.headers().firstValue("Location").orElseThrow());
+      HttpRequest.Builder b = HttpRequest.newBuilder(next).GET();
+      headers.forEach(b::header);
+      if (next.getAuthority().equals(r.uri().getAuthority())) {
+        String auth = r.request().headers().firstValue("Authorization").orElse(null);
+        if (auth != null) {
+          b.header("Authorization", auth);
+        }
+      }
+      r = execute(b.build(), HttpResponse.BodyHandlers.ofInputStream(), registry, what);
+    }
+    return r;
+  }
+
+  private <T> HttpResponse<T> send(String registry, String repository, boolean push, String method, String path,
+      HttpRequest.BodyPublisher body, Map<String, String> headers, HttpResponse.BodyHandler<T> handler, String what) {
+    return sendUrl(registry, repository, push, method, baseUrl(registry) + path, body == null ? null : () -> body,
+        headers, handler, what);
+  }
+
+  private <T> HttpResponse<T> sendUrl(String registry, String repository, boolean push, String method, String url,
+      Supplier<HttpRequest.BodyPublisher> body, Map<String, String> headers, HttpResponse.BodyHandler<T> handler,
+      String what) {
+    String scope = repository == null ? "" : "repository:" + repository + ":" + (push ? "pull,push" : "pull");
+    String key = registry + " " + scope;
+    boolean refreshed = false;
+    int attempt = 0;
+    while (true) {
+      attempt++;
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(options.requestTimeout())
+          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : body.get());
+      headers.forEach((k, v) -> {
+        if (!k.equalsIgnoreCase("Content-Length")) {
+          b.header(k, v);
+        }
+      });
+      String auth = authByScope.get(key);
+      if (auth != null) {
+        b.header("Authorization", auth);
+      }
+      HttpResponse<T> r;
+      try {
+        r = http.send(b.build(), handler);
+      } catch (IOException e) {
+        if (e instanceof SSLHandshakeException) {
+          throw new AirlockException(Kind.REMOTE, "TLS handshake with registry " + registry + " failed while trying to "
+              + what + ": " + e.getMessage(),
+              "pass the registry's CA certificate with --registry-ca FILE, or --insecure-registry " + registry
+                  + " if it speaks plain HTTP", e);
+        }
+        if (attempt >= options.maxAttempts() || body != null && !method.equals("PUT")) {
+          throw unreachable(registry, what, e);
+        }
+        sleep(attempt);
+        continue;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AirlockException(Kind.REMOTE, "interrupted while trying to " + what, null, e);
+      }
+      int status = r.statusCode();
+      if (status == 401 && !refreshed) {
+        closeBody(r);
+        authByScope.put(key, authenticate(registry, scope, r.headers(), what));
+        refreshed = true;
+        attempt--;
+        continue;
+      }
+      if ((status >= 500 || status == 429) && attempt < options.maxAttempts()) {
+        closeBody(r);
+        sleep(attempt);
+        continue;
+      }
+      if (status == 401) {
+        closeBody(r);
+        throw credentialsRefused(registry, what);
+      }
+      return r;
+    }
+  }
+
+  private <T> HttpResponse<T> execute(HttpRequest request, HttpResponse.BodyHandler<T> handler, String registry,
+      String what) {
+    int attempt = 0;
+    while (true) {
+      attempt++;
+      try {
+        HttpResponse<T> r = http.send(request, handler);
+        if ((r.statusCode() >= 500 || r.statusCode() == 429) && attempt < options.maxAttempts()) {
+          closeBody(r);
+          sleep(attempt);
+          continue;
+        }
+        return r;
+      } catch (IOException e) {
+        if (attempt >= options.maxAttempts()) {
+          throw unreachable(registry, what, e);
+        }
+        sleep(attempt);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AirlockException(Kind.REMOTE, "interrupted while trying to " + what, null, e);
+      }
+    }
+  }
+
+  private String authenticate(String registry, String scope, HttpHeaders headers, String what) {
+    String challenge = headers.firstValue("WWW-Authenticate").orElse("");
+    Optional<Credentials> creds = options.credentials().lookup(registry);
+    if (challenge.regionMatches(true, 0, "Basic", 0, 5)) {
+      Credentials c = creds.orElseThrow(() -> needsCredentials(registry, what));
+      return basic(c);
+    }
+    if (!challenge.regionMatches(true, 0, "Bearer", 0, 6)) {
+      throw new AirlockException(Kind.REMOTE, "registry " + registry + " asks for authentication ('" + challenge
+          + "') that airlock does not support", null);
+    }
+    Map<String, String> params = new LinkedHashMap<>();
+    Matcher m = CHALLENGE_PARAM.matcher(challenge);
+    while (m.find()) {
+      params.put(m.group(1), m.group(2));
+    }
+    String realm = params.get("realm");
+    if (realm == null) {
+      throw new AirlockException(Kind.REMOTE, "registry " + registry + " sent a Bearer challenge without a realm",
+          null);
+    }
+    StringBuilder url = new StringBuilder(realm).append(realm.contains("?") ? "&" : "?");
+    if (params.containsKey("service")) {
+      url.append("service=").append(enc(params.get("service"))).append('&');
+    }
+    String s = params.getOrDefault("scope", scope);
+    if (!s.isEmpty()) {
+      url.append("scope=").append(enc(s));
+    }
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url.toString())).timeout(options.requestTimeout()).GET();
+    creds.ifPresent(c -> b.header("Authorization", basic(c)));
+    HttpResponse<byte[]> r = execute(b.build(), HttpResponse.BodyHandlers.ofByteArray(), registry,
+        "get a token to " + what);
+    if (r.statusCode() == 401 || r.statusCode() == 403) {
+      throw creds.isPresent() ? credentialsRefused(registry, what) : needsCredentials(registry, what);
+    }
+    if (r.statusCode() != 200) {
+      throw httpError(r.statusCode(), r.headers(), new String(r.body(), StandardCharsets.UTF_8),
+          "get a token to " + what, registry);
+    }
+    try {
+      JsonNode token = JSON.readTree(r.body());
+      String t = token.path("token").asText(token.path("access_token").asText(""));
+      if (t.isEmpty()) {
+        throw new AirlockException(Kind.REMOTE, "the token service of " + registry + " answered without a token",
+            null);
+      }
+      return "Bearer " + t;
+    } catch (IOException e) {
+      throw new AirlockException(Kind.REMOTE, "the token service of " + registry + " answered with invalid JSON",
+          null, e);
+    }
+  }
+
+  private static String basic(Credentials c) {
+    return "Basic " + Base64.getEncoder().encodeToString((c.username() + ":" + c.password())
+        .getBytes(StandardCharsets.UTF_8));
+  }
+
+  private AirlockException needsCredentials(String registry, String what) {
+    return new AirlockException(Kind.REMOTE, "registry " + registry + " requires credentials to " + what,
+        "pass --registry-username and --registry-password-stdin, or log in with 'docker login " + registry + "'");
+  }
+
+  private AirlockException credentialsRefused(String registry, String what) {
+    String user = options.credentials().lookup(registry).map(Credentials::username).orElse("(none)");
+    return new AirlockException(Kind.REMOTE, "registry " + registry + " refused the credentials of user '" + user
+        + "' (HTTP 401) while trying to " + what,
+        "check the username and password (--registry-username, --registry-password-stdin or docker login)");
+  }
+
+  private AirlockException unreachable(String registry, String what, IOException e) {
+    String reason = e instanceof ConnectException ? "connection refused"
+        : e instanceof HttpTimeoutException ? "timed out" : String.valueOf(e.getMessage());
+    return new AirlockException(Kind.REMOTE, "cannot " + what + ": registry " + registry + " is unreachable ("
+        + reason + ") after " + options.maxAttempts() + " attempts",
+        "check that the registry is running and reachable from here, or set a --mirror", e);
+  }
+
+  static AirlockException httpError(int status, HttpHeaders headers, String body, String what, String registry) {
+    String detail = body == null || body.isBlank() ? "" : ": " + abbreviate(body.strip());
+    String fix = switch (status) {
+      case 403 -> "the account may read but not write here; ask the registry admin for push rights";
+      case 404 -> "check the repository name";
+      case 413 -> "the registry (or a proxy before it) limits request sizes; raise that limit";
+      default -> null;
+    };
+    return new AirlockException(Kind.REMOTE, "registry " + registry + " answered HTTP " + status + " to '" + what
+        + "'" + detail, fix);
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() > 300 ? s.substring(0, 300) + "…" : s;
+  }
+
+  private void expect(HttpResponse<?> r, int status, String what) {
+    if (r.statusCode() != status) {
+      Object body = r.body();
+      String text = body instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8)
+          : body instanceof String s ? s : "";
+      throw httpError(r.statusCode(), r.headers(), text, what, URI.create(r.uri().toString()).getAuthority());
+    }
+  }
+
+  private static String readSmall(InputStream in) throws IOException {
+    return new String(in.readNBytes(4096), StandardCharsets.UTF_8);
+  }
+
+  private static boolean isRedirect(int status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+  }
+
+  private static void closeBody(HttpResponse<?> r) {
+    if (r.body() instanceof InputStream in) {
+      closeQuietly(in);
+    }
+  }
+
+  private static void closeQuietly(InputStream in) {
+    try {
+      in.close();
+    } catch (IOException ignored) {
+      // nothing to do: the connection is dropped
+    }
+  }
+
+  private void sleep(int attempt) {
+    long millis = options.initialBackoff().toMillis() << Math.min(attempt - 1, 6);
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AirlockException(Kind.REMOTE, "interrupted", null, e);
+    }
+  }
+
+  private String baseUrl(String registry) {
+    String host = registry.equals(ImageReference.DOCKER_HUB) ? "registry-1.docker.io" : registry;
+    return (options.insecureHosts().contains(registry) ? "http://" : "https://") + host;
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  static String bareMediaType(String contentType) {
+    int semi = contentType.indexOf(';');
+    return (semi >= 0 ? contentType.substring(0, semi) : contentType).strip();
+  }
+}

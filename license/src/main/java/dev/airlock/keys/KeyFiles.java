@@ -1,0 +1,90 @@
+package dev.airlock.keys;
+
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.AirlockException.Kind;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Creates the vendor's key files: {@code NAME.key} (0600), {@code NAME.pub} and, for signing keys, {@code NAME.cert}. */
+public final class KeyFiles {
+
+  private KeyFiles() {}
+
+  /** What was written. */
+  public record Written(KeyId keyId, List<Path> files) {
+    public Written {
+      files = List.copyOf(files);
+    }
+  }
+
+  public static Written createRoot(Path prefix) {
+    Ed25519.PrivateKey key = Ed25519.generate();
+    Path priv = sibling(prefix, ".key");
+    Path pub = sibling(prefix, ".pub");
+    refuseExisting(priv, pub);
+    writeAtomically(pub, key.publicKey().toPem(), false);
+    writeAtomically(priv, key.toPem(), true);
+    return new Written(key.id(), List.of(priv, pub));
+  }
+
+  public static Written createSigning(Path rootKeyFile, Path prefix, String subject, Duration validity, Instant now) {
+    Ed25519.PrivateKey root = Ed25519.readPrivateKey(rootKeyFile);
+    Ed25519.PrivateKey key = Ed25519.generate();
+    SigningCertificate cert = SigningCertificate.issue(root, key.publicKey(), subject, now, now.plus(validity));
+    Path priv = sibling(prefix, ".key");
+    Path pub = sibling(prefix, ".pub");
+    Path crt = sibling(prefix, ".cert");
+    refuseExisting(priv, pub, crt);
+    List<Path> files = new ArrayList<>();
+    writeAtomically(pub, key.publicKey().toPem(), false);
+    files.add(pub);
+    writeAtomically(crt, cert.toJson(), false);
+    files.add(crt);
+    writeAtomically(priv, key.toPem(), true);
+    files.add(0, priv);
+    return new Written(key.id(), files);
+  }
+
+  private static Path sibling(Path prefix, String suffix) {
+    return prefix.resolveSibling(prefix.getFileName().toString() + suffix);
+  }
+
+  private static void refuseExisting(Path... files) {
+    for (Path f : files) {
+      if (Files.exists(f)) {
+        throw new AirlockException(Kind.BAD_INPUT, f + " already exists; airlock never overwrites a key",
+            "choose another --out prefix or move the old files away");
+      }
+    }
+  }
+
+  /** Writes to a temporary file in the same directory, then renames: no half-written key is ever visible. */
+  private static void writeAtomically(Path target, String content, boolean secret) {
+    Path dir = target.toAbsolutePath().getParent();
+    try {
+      Files.createDirectories(dir);
+      Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--")));
+      try {
+        Files.writeString(tmp, content, StandardCharsets.US_ASCII);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (FileAlreadyExistsException e) {
+      throw new AirlockException(Kind.BAD_INPUT, target + " already exists", null, e);
+    } catch (IOException e) {
+      throw new AirlockException(Kind.IO, "cannot write " + target + ": " + e.getMessage(),
+          "check that the directory exists and is writable", e);
+    }
+  }
+}
