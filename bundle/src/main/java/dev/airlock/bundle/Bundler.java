@@ -441,7 +441,6 @@ public final class Bundler {
     Map<String, byte[]> smallEntries = new LinkedHashMap<>();
     Map<String, Path> fileEntries = new LinkedHashMap<>();
     smallEntries.put(BundleLayout.OCI_LAYOUT, BundleLayout.OCI_LAYOUT_CONTENT.getBytes());
-    smallEntries.put(BundleLayout.OCI_INDEX, ociIndex(images));
     List<BundleManifest.Component> components = new ArrayList<>();
     for (ComponentSpec c : spec.components()) {
       Charts.Packaged chart = charts.get(c.name());
@@ -459,10 +458,24 @@ public final class Bundler {
               digestOf(chart.tgz()).toString(), Files.size(chart.tgz()), c.chart().toString()),
           values, componentImages.get(c.name()).stream().map(ImageReference::toString).toList()));
     }
+    // OCI-typed copies of Docker schema-2 manifests, for index.json (see OciConversion).
+    Map<Digest, OciConversion.Converted> layout = new LinkedHashMap<>();
+    for (ResolvedImage img : images) {
+      if (OciConversion.needed(img.mediaType())) {
+        OciConversion.Converted c = OciConversion.convert(img.digest(), manifests);
+        layout.put(img.digest(), c);
+        manifests.putAll(c.manifests());
+      }
+    }
+    smallEntries.put(BundleLayout.OCI_INDEX, ociIndex(images, layout));
     // Every blob once: manifests (from memory) and layers/configs (from the cache).
     Map<Digest, Long> blobSizes = new LinkedHashMap<>();
     for (ResolvedImage img : images) {
-      for (Digest d : img.blobs()) {
+      List<Digest> all = new ArrayList<>(img.blobs());
+      if (layout.containsKey(img.digest())) {
+        all.addAll(layout.get(img.digest()).manifests().keySet());
+      }
+      for (Digest d : all) {
         if (!blobSizes.containsKey(d)) {
           byte[] m = manifests.get(d);
           blobSizes.put(d, m != null ? m.length : blobs.get(d).size());
@@ -471,14 +484,20 @@ public final class Bundler {
     }
     long imageBytes = images.stream().mapToLong(ResolvedImage::size).sum();
     long uniqueBytes = blobSizes.values().stream().mapToLong(Long::longValue).sum();
+    List<BundleManifest.Image> imageDocs = new ArrayList<>();
+    for (ResolvedImage i : images) {
+      OciConversion.Converted c = layout.get(i.digest());
+      imageDocs.add(new BundleManifest.Image(i.ref().toString(), i.digest().toString(), i.mediaType(),
+          i.platforms(), i.size(), i.blobs().stream().distinct().map(Digest::toString).toList(),
+          c == null ? null : c.digest().toString(),
+          c == null ? null : c.manifests().keySet().stream().map(Digest::toString).toList()));
+    }
     BundleManifest manifest = new BundleManifest(BundleManifest.API_VERSION, BundleManifest.KIND, spec.name(),
         spec.version().toString(), spec.description(), spec.upgradesFrom().map(Object::toString).orElse(null),
         spec.kubernetes().map(Object::toString).orElse(null),
         new BundleManifest.Requirements(spec.requirements().cpu().orElse(null),
             spec.requirements().memory().orElse(null)),
-        created, new BundleManifest.Builder("airlock", builderVersion), components,
-        images.stream().map(i -> new BundleManifest.Image(i.ref().toString(), i.digest().toString(), i.mediaType(),
-            i.platforms(), i.size(), i.blobs().stream().map(Digest::toString).toList())).toList(),
+        created, new BundleManifest.Builder("airlock", builderVersion), components, imageDocs,
         new BundleManifest.Totals(imageBytes, uniqueBytes, blobSizes.size()));
     byte[] manifestBytes = manifest.toBytes();
 
@@ -521,16 +540,17 @@ public final class Bundler {
     return manifest;
   }
 
-  private static byte[] ociIndex(List<ResolvedImage> images) {
+  private static byte[] ociIndex(List<ResolvedImage> images, Map<Digest, OciConversion.Converted> layout) {
     ObjectNode index = Json.MAPPER.createObjectNode();
     index.put("schemaVersion", 2);
     index.put("mediaType", MediaTypes.OCI_INDEX);
     ArrayNode list = index.putArray("manifests");
     for (ResolvedImage img : images) {
       ObjectNode d = list.addObject();
-      d.put("mediaType", img.mediaType());
-      d.put("digest", img.digest().toString());
-      d.put("size", img.blobSizeOfTop());
+      OciConversion.Converted c = layout.get(img.digest());
+      d.put("mediaType", c != null ? c.mediaType() : img.mediaType());
+      d.put("digest", (c != null ? c.digest() : img.digest()).toString());
+      d.put("size", c != null ? c.size() : img.blobSizeOfTop());
       ObjectNode ann = d.putObject("annotations");
       ann.put(BundleLayout.ANNOTATION_IMAGE_NAME, img.ref().toString());
       ann.put(BundleLayout.ANNOTATION_REF_NAME, img.ref().toString());

@@ -132,6 +132,17 @@ public final class Ed25519 {
         "pass the root.pub written by 'airlock keys create-root'");
   }
 
+  /** Every PEM "PUBLIC KEY" block in {@code pemText}, in order; other text between blocks is ignored. */
+  public static java.util.List<PublicKey> parsePublicKeys(String pemText, String source) {
+    java.util.List<PublicKey> keys = new java.util.ArrayList<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----", java.util.regex.Pattern.DOTALL).matcher(pemText);
+    while (m.find()) {
+      keys.add(parsePublicKey(m.group(), source));
+    }
+    return keys;
+  }
+
   private static byte[] readPem(Path file, String type) {
     return decodePem(readText(file), type, file.toString());
   }

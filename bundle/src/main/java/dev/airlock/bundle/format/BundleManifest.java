@@ -77,13 +77,18 @@ public record BundleManifest(String apiVersion, String kind, String name, String
    * @param mediaType media type of that manifest
    * @param platforms platforms it holds
    * @param size bytes of every blob it references, manifests included
+   * @param blobs every blob of the image: manifests, configs, layers
+   * @param layoutDigest for Docker schema-2 images, the digest of the OCI-typed copy that index.json names (OCI
+   *     layout readers accept only OCI types); null when the image is OCI already
+   * @param layoutBlobs the manifests of that copy
    */
-  @JsonPropertyOrder({"ref", "digest", "mediaType", "platforms", "size", "blobs"})
+  @JsonPropertyOrder({"ref", "digest", "mediaType", "platforms", "size", "blobs", "layoutDigest", "layoutBlobs"})
   public record Image(String ref, String digest, String mediaType, List<String> platforms, long size,
-      List<String> blobs) {
+      List<String> blobs, String layoutDigest, List<String> layoutBlobs) {
     public Image {
       platforms = platforms == null ? List.of() : List.copyOf(platforms);
       blobs = blobs == null ? List.of() : List.copyOf(blobs);
+      layoutBlobs = layoutBlobs == null ? List.of() : List.copyOf(layoutBlobs);
     }
   }
 

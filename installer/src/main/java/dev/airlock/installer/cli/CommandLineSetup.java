@@ -1,0 +1,53 @@
+package dev.airlock.installer.cli;
+
+import dev.airlock.error.AirlockException;
+import io.quarkus.picocli.runtime.PicocliCommandLineFactory;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/**
+ * One error path for every command: an {@link AirlockException} prints its message and fix and exits with its code;
+ * a bad flag prints usage and exits 2; anything else is a bug and says so.
+ */
+@ApplicationScoped
+public class CommandLineSetup {
+
+  @Produces
+  CommandLine commandLine(PicocliCommandLineFactory factory) {
+    CommandLine cl = factory.create();
+    cl.setExecutionExceptionHandler(CommandLineSetup::handle);
+    cl.setParameterExceptionHandler((ex, args) -> {
+      PrintWriter err = ex.getCommandLine().getErr();
+      err.println("error: " + ex.getMessage());
+      err.println("  fix: see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
+      return ExitCodes.BAD_INPUT;
+    });
+    return cl;
+  }
+
+  static int handle(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
+    boolean json = parsed.matchedOptionValue("--output", OutputOptions.Format.text) == OutputOptions.Format.json;
+    if (ex instanceof AirlockException a) {
+      int code = ExitCodes.of(a);
+      if (json) {
+        var n = Console.JSON.createObjectNode().put("type", "error").put("message", a.getMessage())
+            .put("exitCode", code);
+        a.fix().ifPresent(f -> n.put("fix", f));
+        System.out.println(n);
+      }
+      PrintWriter err = cmd.getErr();
+      err.println("error: " + a.getMessage());
+      a.fix().ifPresent(f -> err.println("  fix: " + f));
+      err.flush();
+      return code;
+    }
+    PrintWriter err = cmd.getErr();
+    err.println("error: internal error in airlock: " + ex);
+    ex.printStackTrace(err);
+    err.println("  this is a bug; please report it with the output above");
+    err.flush();
+    return ExitCodes.INTERNAL;
+  }
+}
