@@ -17,6 +17,9 @@ import java.util.List;
 /** Creates the vendor's key files: {@code NAME.key} (0600), {@code NAME.pub} and, for signing keys, {@code NAME.cert}. */
 public final class KeyFiles {
 
+  /** How far back a new certificate's validity starts, to tolerate clock differences between machines. */
+  public static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
+
   private KeyFiles() {}
 
   /** What was written. */
@@ -39,7 +42,10 @@ public final class KeyFiles {
   public static Written createSigning(Path rootKeyFile, Path prefix, String subject, Duration validity, Instant now) {
     Ed25519.PrivateKey root = Ed25519.readPrivateKey(rootKeyFile);
     Ed25519.PrivateKey key = Ed25519.generate();
-    SigningCertificate cert = SigningCertificate.issue(root, key.publicKey(), subject, now, now.plus(validity));
+    // Whole seconds, and valid from a few minutes back: machines that sign and verify rarely agree to the second.
+    Instant notBefore = now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).minus(CLOCK_SKEW);
+    SigningCertificate cert = SigningCertificate.issue(root, key.publicKey(), subject, notBefore,
+        notBefore.plus(CLOCK_SKEW).plus(validity));
     Path priv = sibling(prefix, ".key");
     Path pub = sibling(prefix, ".pub");
     Path crt = sibling(prefix, ".cert");

@@ -1,0 +1,261 @@
+package dev.airlock.installer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.airlock.testing.ExampleImages;
+import dev.airlock.testing.RegistryServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The bundle commands end to end, through ./airlock, against a real registry on loopback and skopeo. */
+class BundleCliIT {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final Path SKOPEO = Path.of("/usr/bin/skopeo");
+
+  @TempDir static Path dir;
+  static RegistryServer registry;
+  static Path bundle;
+
+  @BeforeAll
+  static void setUp() {
+    assumeTrue(RegistryServer.available(), "docker-registry is not installed (apt-get install docker-registry)");
+    registry = RegistryServer.startPlain();
+    ExampleImages.seed(registry, dir.resolve("images"));
+    Cli.Run root = Cli.run(dir, "keys", "create-root", "--out", "keys/root");
+    assertThat(root.exit()).as(root.toString()).isZero();
+    Cli.Run signing = Cli.run(dir, "keys", "create-signing", "--root-key", "keys/root.key", "--out", "keys/signing",
+        "--subject", "Example Vendor release key");
+    assertThat(signing.exit()).as(signing.toString()).isZero();
+    bundle = dir.resolve("platform-1.4.0.airlock");
+    Cli.Run build = build(dir, "platform-1.4.0.airlock");
+    assertThat(build.exit()).as(build.toString()).isZero();
+  }
+
+  @AfterAll
+  static void tearDown() {
+    if (registry != null) {
+      registry.close();
+    }
+  }
+
+  static Cli.Run build(Path cwd, String out, String... extra) {
+    List<String> args = new ArrayList<>(List.of("bundle", "build", "-f",
+        Cli.REPO.resolve("examples/platform/bundle.yaml").toString(), "-o", out, "--key",
+        dir.resolve("keys/signing.key").toString(), "--cert", dir.resolve("keys/signing.cert").toString(),
+        "--mirror", "docker.io=" + registry.host() + "/hub", "--insecure-registry", registry.host()));
+    args.addAll(List.of(extra));
+    return Cli.run(cwd, args.toArray(String[]::new));
+  }
+
+  @Test
+  void keys_privateKeysAreOwnerOnly_andNeverOverwritten() throws IOException {
+    assertThat(Files.getPosixFilePermissions(dir.resolve("keys/root.key")))
+        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    assertThat(Files.getPosixFilePermissions(dir.resolve("keys/signing.key")))
+        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    String before = Files.readString(dir.resolve("keys/root.key"));
+    Cli.Run again = Cli.run(dir, "keys", "create-root", "--out", "keys/root");
+    assertThat(again.exit()).isEqualTo(2);
+    assertThat(again.err()).contains("keys/root.key already exists");
+    assertThat(Files.readString(dir.resolve("keys/root.key"))).isEqualTo(before);
+  }
+
+  @Test
+  void version_printsVersion() {
+    Cli.Run v = Cli.run(dir, "version");
+    assertThat(v.exit()).isZero();
+    assertThat(v.out()).startsWith("airlock 0.1.0");
+  }
+
+  @Test
+  void verify_withTrustRoot_succeeds_andJsonResultIsParseable() throws IOException {
+    Cli.Run v = Cli.run(dir, "bundle", "verify", bundle.toString(), "--trust-root", "keys/root.pub", "--output",
+        "json");
+    assertThat(v.exit()).as(v.toString()).isZero();
+    List<String> lines = v.outLines();
+    JsonNode result = JSON.readTree(lines.get(lines.size() - 1));
+    assertThat(result.path("type").asText()).isEqualTo("result");
+    assertThat(result.path("valid").asBoolean()).isTrue();
+    for (String line : lines) {
+      assertThat(JSON.readTree(line).has("type")).isTrue();
+    }
+  }
+
+  @Test
+  void verify_withoutTrustedRoot_exits10_namingTheFix_withoutStackTrace(@TempDir Path tmp) {
+    Cli.Run none = Cli.run(dir, "bundle", "verify", bundle.toString());
+    assertThat(none.exit()).isEqualTo(10);
+    assertThat(none.err()).contains("no trusted root keys").contains("--trust-root");
+    assertThat(Cli.run(tmp, "keys", "create-root", "--out", "other").exit()).isZero();
+    Cli.Run other = Cli.run(tmp, "bundle", "verify", bundle.toString(), "--trust-root", "other.pub");
+    assertThat(other.exit()).isEqualTo(10);
+    assertThat(other.err()).contains("which this installer does not trust").contains("--trust-root");
+    assertThat(other.err()).doesNotContain("\tat ").doesNotContain("Exception");
+  }
+
+  @Test
+  void verify_corruptedBundle_exits10_namingTheEntry(@TempDir Path tmp) throws IOException {
+    Path bad = tmp.resolve("bad.airlock");
+    byte[] b = Files.readAllBytes(bundle);
+    b[b.length - 5000] ^= 0x55;
+    Files.write(bad, b);
+    Cli.Run v = Cli.run(tmp, "bundle", "verify", bad.toString(), "--trust-root",
+        dir.resolve("keys/root.pub").toString());
+    assertThat(v.exit()).as(v.toString()).isEqualTo(10);
+    assertThat(v.err()).containsPattern("entry blobs/sha256/[0-9a-f]{64} has the checksum sha256:[0-9a-f]{64}, "
+        + "expected");
+    assertThat(v.err()).doesNotContain("\tat ");
+  }
+
+  @Test
+  void inspect_showsComponentsImagesAndSigner() throws IOException {
+    Cli.Run text = Cli.run(dir, "bundle", "inspect", bundle.toString());
+    assertThat(text.exit()).as(text.toString()).isZero();
+    assertThat(text.out()).contains("platform 1.4.0", "Example Vendor release key", ">=1.2.0 <1.4.0",
+        "docker.io/library/registry:2.8.3", "linux/amd64,linux/arm64");
+    Cli.Run json = Cli.run(dir, "bundle", "inspect", bundle.toString(), "--output", "json");
+    JsonNode r = JSON.readTree(json.out());
+    assertThat(r.path("images")).hasSize(5);
+    assertThat(r.path("components")).hasSize(4);
+    assertThat(r.path("signer").asText()).matches("[0-9a-f]{16}");
+  }
+
+  @Test
+  void badSpec_namesFieldAndLine(@TempDir Path tmp) throws IOException {
+    Path spec = tmp.resolve("bundle.yaml");
+    Files.writeString(spec, "apiVersion: airlock.dev/v1alpha1\nkind: Bundle\nname: p\nversion: 1.0\n"
+        + "components: []\n");
+    Cli.Run r = Cli.run(tmp, "bundle", "build", "-f", spec.toString(), "-o", "x.airlock", "--key",
+        dir.resolve("keys/signing.key").toString(), "--cert", dir.resolve("keys/signing.cert").toString());
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("bundle.yaml:4: version: '1.0' is not a semantic version");
+    assertThat(tmp.resolve("x.airlock")).doesNotExist();
+  }
+
+  @Test
+  void badFlag_exits2_withUsageHint() {
+    Cli.Run r = Cli.run(dir, "bundle", "inspect");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("Missing required parameter").contains("airlock bundle inspect --help");
+  }
+
+  @Test
+  void ociLayout_isReadableBySkopeo(@TempDir Path tmp) throws Exception {
+    assumeTrue(Files.isExecutable(SKOPEO), "skopeo is not installed");
+    Process tar = new ProcessBuilder("tar", "-xf", bundle.toString(), "-C", tmp.toString()).inheritIO().start();
+    assertThat(tar.waitFor()).isZero();
+    for (String ref : ExampleImages.REFS) {
+      Process p = new ProcessBuilder(SKOPEO.toString(), "copy", "--all", "oci:" + tmp + ":" + ref,
+          "dir:" + tmp.resolve("out-" + ref.replaceAll("[/:]", "_"))).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      assertThat(p.waitFor()).as(ref + ": " + out).isZero();
+    }
+  }
+
+  @Test
+  void serve_skopeoPullsThroughIt_andRangeRequestsWork(@TempDir Path tmp) throws Exception {
+    assumeTrue(Files.isExecutable(SKOPEO), "skopeo is not installed");
+    Process serve = Cli.start(tmp, Map.of(), "bundle", "serve", bundle.toString(), "--listen", "127.0.0.1:0",
+        "--trust-root", dir.resolve("keys/root.pub").toString(), "--output", "json");
+    try {
+      String url = null;
+      for (int i = 0; i < 300 && url == null; i++) {
+        for (String line : Files.readAllLines(tmp.resolve(".out"))) {
+          JsonNode n = JSON.readTree(line);
+          if (n.path("type").asText().equals("result")) {
+            url = n.path("url").asText();
+          }
+        }
+        if (url == null) {
+          assertThat(serve.isAlive()).as(Files.readString(tmp.resolve(".err"))).isTrue();
+          Thread.sleep(100);
+        }
+      }
+      assertThat(url).isNotNull();
+      String host = URI.create(url).getAuthority();
+      Process copy = new ProcessBuilder(SKOPEO.toString(), "copy", "--all", "--src-tls-verify=false",
+          "docker://" + host + "/library/registry:2.8.3", "oci:" + tmp.resolve("copy") + ":registry")
+          .redirectErrorStream(true).start();
+      String out = new String(copy.getInputStream().readAllBytes());
+      assertThat(copy.waitFor()).as(out).isZero();
+
+      HttpClient http = HttpClient.newHttpClient();
+      JsonNode manifest = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(url
+          + "/v2/docker.io/library/alpine/manifests/3.20")).build(), HttpResponse.BodyHandlers.ofString()).body());
+      String layer = manifest.path("layers").get(0).path("digest").asText();
+      long size = manifest.path("layers").get(0).path("size").asLong();
+      HttpResponse<byte[]> ranged = http.send(HttpRequest.newBuilder(URI.create(url + "/v2/library/alpine/blobs/"
+          + layer)).header("Range", "bytes=10-19").build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(ranged.statusCode()).isEqualTo(206);
+      assertThat(ranged.body()).hasSize(10);
+      assertThat(ranged.headers().firstValue("Content-Range")).hasValue("bytes 10-19/" + size);
+      HttpResponse<Void> head = http.send(HttpRequest.newBuilder(URI.create(url + "/v2/library/alpine/blobs/" + layer))
+          .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+      assertThat(head.statusCode()).isEqualTo(200);
+      assertThat(head.headers().firstValue("Content-Length")).hasValue(Long.toString(size));
+      HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(url + "/v2/library/alpine/manifests/x"))
+          .PUT(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(put.statusCode()).isEqualTo(405);
+      HttpResponse<String> missing = http.send(HttpRequest.newBuilder(URI.create(url
+          + "/v2/library/alpine/manifests/9.99")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(missing.statusCode()).isEqualTo(404);
+      assertThat(missing.body()).contains("MANIFEST_UNKNOWN");
+    } finally {
+      serve.destroy();
+      serve.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void wrongRegistryPassword_exits11_withClearMessage(@TempDir Path tmp) {
+    try (RegistryServer secure = RegistryServer.startSecure("vendor", "right-password")) {
+      Cli.Run r = Cli.run(tmp, "wrong-password\n", Map.of(), "bundle", "build", "-f",
+          Cli.REPO.resolve("examples/platform/bundle.yaml").toString(), "-o", "x.airlock",
+          "--key", dir.resolve("keys/signing.key").toString(), "--cert", dir.resolve("keys/signing.cert").toString(),
+          "--mirror", "docker.io=" + secure.host() + "/hub", "--registry-ca", secure.caFile().toString(),
+          "--registry-username", "vendor", "--registry-password-stdin");
+      assertThat(r.exit()).as(r.toString()).isEqualTo(11);
+      assertThat(r.err()).contains("refused the credentials of user 'vendor'").contains("fix:");
+      assertThat(tmp.resolve("x.airlock")).doesNotExist();
+    }
+  }
+
+  @Test
+  void unreachableRegistry_exits11_namingTheRegistry(@TempDir Path tmp) {
+    int closed = RegistryServer.freePort();
+    Cli.Run r = Cli.run(tmp, "bundle", "build", "-f", Cli.REPO.resolve("examples/platform/bundle.yaml").toString(),
+        "-o", "x.airlock", "--key", dir.resolve("keys/signing.key").toString(), "--cert",
+        dir.resolve("keys/signing.cert").toString(), "--mirror", "docker.io=127.0.0.1:" + closed + "/hub",
+        "--insecure-registry", "127.0.0.1:" + closed, "--retries", "2");
+    assertThat(r.exit()).as(r.toString()).isEqualTo(11);
+    assertThat(r.err()).contains("registry 127.0.0.1:" + closed + " is unreachable (connection refused)");
+    assertThat(tmp.resolve("x.airlock")).doesNotExist();
+  }
+
+  @Test
+  void rerun_reusesTheCache() {
+    Cli.Run again = build(dir, "again.airlock");
+    assertThat(again.exit()).as(again.toString()).isZero();
+    assertThat(again.out()).contains("0 B downloaded");
+    assertThat(Set.of(again.out().split(" "))).isNotEmpty();
+  }
+}
