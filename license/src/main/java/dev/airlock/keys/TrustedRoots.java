@@ -72,7 +72,8 @@ public final class TrustedRoots {
     Ed25519.PublicKey signingKey = cert.signingKey();
     if (at.isBefore(cert.notBefore())) {
       throw new AirlockException(Kind.VERIFICATION,
-          "signing certificate " + cert.keyId() + " is not valid before " + cert.notBefore() + " (now " + at + ")",
+          "signing certificate " + cert.keyId() + " is not valid before " + cert.notBefore() + " (now " + at
+              + " by this machine's clock)",
           "check this machine's clock");
     }
     if (at.isAfter(cert.notAfter())) {

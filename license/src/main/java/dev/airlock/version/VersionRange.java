@@ -43,7 +43,7 @@ public final class VersionRange {
       throw invalid(text, "it is empty");
     }
     List<List<Comparator>> alts = new ArrayList<>();
-    for (String alt : text.split("\\|\\|")) {
+    for (String alt : text.split("\\|\\|", -1)) {
       List<Comparator> all = new ArrayList<>();
       String rest = alt.strip().replaceAll("(>=|<=|>|<|=|\\^|~)\\s+", "$1");
       if (rest.isEmpty()) {

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Bundles the example platform into examples/platform/out/platform-1.4.0.airlock, then verifies and inspects it.
+#
+#   examples/platform/build.sh                 pull the images from their upstream registries (docker.io)
+#   examples/platform/build.sh --demo-mirror   no internet: start a local registry seeded with stand-in images
+#   examples/platform/build.sh --mirror docker.io=HOST/PREFIX [--insecure-registry HOST] ...
+#                                              pull through your own mirror; extra flags go to `bundle build`
+#
+# Vendor keys are created once in examples/platform/out/keys (a real vendor keeps root.key offline).
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+out="$repo/examples/platform/out"
+airlock="$repo/airlock"
+mkdir -p "$out/keys"
+cd "$repo"
+[ -f installer/target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B -DskipTests install
+
+extra=()
+mirror_pid=""
+cleanup() { [ -n "$mirror_pid" ] && kill "$mirror_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+if [ "${1:-}" = "--demo-mirror" ]; then
+  shift
+  command -v docker-registry >/dev/null || { echo "--demo-mirror needs docker-registry (apt-get install docker-registry)" >&2; exit 2; }
+  ./mvnw -q -B dependency:build-classpath -pl test-support -Dmdep.outputFile="$out/.cp" >/dev/null
+  java -cp "$(cat "$out/.cp"):test-support/target/classes" dev.airlock.testing.DemoMirror > "$out/.mirror" 2>"$out/.mirror.log" &
+  mirror_pid=$!
+  for _ in $(seq 1 300); do grep -q '^MIRROR ' "$out/.mirror" 2>/dev/null && break; sleep 0.1; done
+  host=$(sed -n 's/^MIRROR //p' "$out/.mirror")
+  [ -n "$host" ] || { echo "the demo mirror did not start:" >&2; cat "$out/.mirror.log" >&2; exit 1; }
+  echo "demo mirror with stand-in images at $host" >&2
+  extra=(--mirror "docker.io=$host/hub" --insecure-registry "$host")
+fi
+
+[ -f "$out/keys/root.key" ] || "$airlock" keys create-root --out "$out/keys/root"
+[ -f "$out/keys/signing.key" ] || "$airlock" keys create-signing --root-key "$out/keys/root.key" --out "$out/keys/signing" --subject "example vendor"
+
+"$airlock" bundle build -f examples/platform/bundle.yaml -o "$out/platform-1.4.0.airlock" \
+  --key "$out/keys/signing.key" --cert "$out/keys/signing.cert" "${extra[@]}" "$@"
+"$airlock" bundle verify "$out/platform-1.4.0.airlock" --trust-root "$out/keys/root.pub"
+"$airlock" bundle inspect "$out/platform-1.4.0.airlock"
