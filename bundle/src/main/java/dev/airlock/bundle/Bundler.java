@@ -10,7 +10,6 @@ import dev.airlock.bundle.format.BundleManifest;
 import dev.airlock.bundle.format.BundleSignature;
 import dev.airlock.bundle.format.Checksums;
 import dev.airlock.bundle.format.Json;
-import dev.airlock.bundle.format.TarWriter;
 import dev.airlock.bundle.spec.BundleSpec;
 import dev.airlock.bundle.spec.BundleSpec.ComponentSpec;
 import dev.airlock.bundle.spec.Mirror;
@@ -24,11 +23,9 @@ import dev.airlock.oci.Platform;
 import dev.airlock.oci.RegistryClient;
 import dev.airlock.oci.RegistryOptions;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -40,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,13 +55,12 @@ public final class Bundler {
   public static final String PHASE_CHARTS = "charts";
   public static final String PHASE_RESOLVE = "resolve";
   public static final String PHASE_DOWNLOAD = "download";
-  public static final String PHASE_WRITE = "write";
 
   private final BundleSpec spec;
   private RegistryOptions registryOptions = RegistryOptions.defaults();
   private List<Platform> platforms;
   private int parallelism = 4;
-  private Path cacheDir = defaultCacheDir();
+  private Path cacheDir = defaultCacheDir().orElse(null);
   private SigningKey signingKey;
   private Clock clock = Clock.systemUTC();
   private String builderVersion = "dev";
@@ -99,6 +94,11 @@ public final class Bundler {
     return this;
   }
 
+  /**
+   * Also keep every blob in this content-addressed directory and take blobs from it: saves downloads across
+   * builds of different bundles, at the cost of a second copy on disk. Null (the default without
+   * AIRLOCK_CACHE_DIR) writes each blob once, straight into the bundle.
+   */
   public Bundler cacheDir(Path dir) {
     this.cacheDir = dir;
     return this;
@@ -132,10 +132,10 @@ public final class Bundler {
    * @param size bytes of the file
    * @param blobsDownloaded blobs fetched from registries in this run
    * @param bytesDownloaded their bytes
-   * @param blobsFromCache blobs found in the cache
+   * @param blobsReused blobs taken from an interrupted earlier run or from the cache directory
    */
   public record Result(Path output, BundleManifest manifest, long size, int blobsDownloaded, long bytesDownloaded,
-      int blobsFromCache) {}
+      int blobsReused) {}
 
   /** A blob to store, with where to fetch it from. */
   private record BlobRef(Digest digest, long size, ImageReference source) {}
@@ -156,30 +156,34 @@ public final class Bundler {
     Objects.requireNonNull(signingKey, "signWith(..) is required");
     EventHandler events = e -> handlers.forEach(h -> h.on(e));
     Path target = output.toAbsolutePath();
-    Path dir = target.getParent();
-    Instant created = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+    Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     // Refuse early, before any download, if the signature could not be made.
-    signingKey.sign(new byte[0], created);
+    signingKey.sign(new byte[0], now);
     RegistryClient registry = new RegistryClient(registryOptions);
-    Path blobDir = cacheDir.resolve("blobs").resolve("sha256");
     Path work;
     try {
-      Files.createDirectories(dir);
-      Files.createDirectories(blobDir);
-      Files.createDirectories(cacheDir.resolve("tmp"));
-      work = Files.createTempDirectory(cacheDir.resolve("tmp"), "build");
-      removeStalePartials(target, events);
+      Files.createDirectories(target.getParent());
+      work = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".work");
     } catch (IOException e) {
-      throw new AirlockException(Kind.IO, "cannot prepare " + cacheDir + " or " + dir + ": " + e.getMessage(),
-          "choose a writable --cache-dir and output directory", e);
+      throw new AirlockException(Kind.IO, "cannot write in " + target.getParent() + ": " + e.getMessage(),
+          "choose a writable output directory", e);
     }
+    ExecutorService resolvers = Executors.newFixedThreadPool(parallelism, r -> {
+      Thread t = new Thread(r, "airlock-resolve");
+      t.setDaemon(true);
+      return t;
+    });
     try {
+      // Explicit images resolve while the charts are packaged and rendered.
+      Map<ImageReference, Future<Resolution>> resolutions = new LinkedHashMap<>();
+      for (ImageReference ref : spec.images()) {
+        resolutions.computeIfAbsent(ref, r -> resolvers.submit(() -> resolve(registry, r)));
+      }
       // 1. charts
       events.on(new Event.PhaseStarted(PHASE_CHARTS, "packaging and rendering " + spec.components().size()
           + " charts", -1));
       Map<String, Charts.Packaged> charts = new LinkedHashMap<>();
       Map<String, List<ImageReference>> componentImages = new LinkedHashMap<>();
-      Set<ImageReference> allImages = new LinkedHashSet<>(spec.images());
       for (ComponentSpec c : spec.components()) {
         Charts.Packaged chart = Charts.prepare(c.chart(), work, registry, this::mirrored);
         charts.put(c.name(), chart);
@@ -190,56 +194,82 @@ public final class Bundler {
           }
         }
         componentImages.put(c.name(), imgs);
-        allImages.addAll(imgs);
+        for (ImageReference ref : imgs) {
+          resolutions.computeIfAbsent(ref, r -> resolvers.submit(() -> resolve(registry, r)));
+        }
         events.info("component " + c.name() + ": chart " + chart.name() + " " + chart.version() + ", "
             + imgs.size() + " images");
       }
       events.on(new Event.PhaseFinished(PHASE_CHARTS, charts.size() + " charts"));
 
-      // 2. resolve manifests
-      events.on(new Event.PhaseStarted(PHASE_RESOLVE, "resolving " + allImages.size() + " images", -1));
+      // 2. manifests (and small configs, for platforms), merged in a stable order
+      events.on(new Event.PhaseStarted(PHASE_RESOLVE, "resolving " + resolutions.size() + " images", -1));
       Map<Digest, byte[]> manifests = new LinkedHashMap<>();
       Map<Digest, BlobRef> blobs = new LinkedHashMap<>();
       List<ResolvedImage> images = new ArrayList<>();
-      for (ImageReference ref : allImages) {
-        ResolvedImage img = resolve(registry, ref, manifests, blobs, events);
-        images.add(img);
-        events.info("image " + ref + " -> " + img.digest());
+      for (Future<Resolution> f : resolutions.values()) {
+        Resolution r = await(f);
+        r.manifests().forEach(manifests::putIfAbsent);
+        r.blobs().forEach(blobs::putIfAbsent);
+        images.add(r.image());
+        events.info("image " + r.image().ref() + " -> " + r.image().digest());
       }
       events.on(new Event.PhaseFinished(PHASE_RESOLVE, images.size() + " images, " + blobs.size() + " blobs"));
 
-      // 3. blobs into the cache
-      long[] fetched = fetchBlobs(registry, blobs, blobDir, events);
-
-      // platforms of single-manifest images come from their config
-      List<ResolvedImage> withPlatforms = new ArrayList<>();
-      for (ResolvedImage img : images) {
-        withPlatforms.add(img.platforms().isEmpty() ? img.withPlatforms(configPlatform(img, manifests, blobDir))
-            : img);
-      }
-
-      // 4. write
-      Path partial = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".partial");
+      // 3. plan the file; blobs an interrupted build of the same content completed are reused
+      Instant created = now;
+      Plan plan;
       try {
-        BundleManifest manifest = write(partial, created, charts, componentImages, withPlatforms, manifests, blobs,
-            blobDir, events);
-        try (FileChannel ch = FileChannel.open(partial, StandardOpenOption.WRITE)) {
-          ch.force(true);
+        plan = plan(created, charts, componentImages, images, manifests, blobs);
+      } catch (IOException e) {
+        throw new AirlockException(Kind.IO, "cannot read a chart or values file: " + e.getMessage(), null, e);
+      }
+      try (BundleWriter writer = new BundleWriter(target, plan.items(), created.getEpochSecond())) {
+        Set<Digest> done = writer.open();
+        if (!done.isEmpty()) {
+          events.info("resuming " + writer.partial().getFileName() + ": " + done.size()
+              + " blobs were complete before the interruption");
         }
-        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        return new Result(target, manifest, Files.size(target), (int) fetched[0], fetched[1], (int) fetched[2]);
+        long[] counts = fetchBlobs(registry, writer, plan, done, blobs, events);
+        writer.commit();
+        return new Result(target, plan.manifest(), Files.size(target), (int) counts[0], counts[1],
+            (int) counts[2]);
       } catch (IOException e) {
         throw new AirlockException(Kind.IO, "cannot write " + target + ": " + e.getMessage(),
-            "check free disk space in " + dir, e);
-      } finally {
-        try {
-          Files.deleteIfExists(partial);
-        } catch (IOException ignored) {
-          // best effort: a leftover .partial is removed by the next build
-        }
+            "check free disk space in " + target.getParent(), e);
       }
     } finally {
+      resolvers.shutdownNow();
       deleteTree(work);
+    }
+  }
+
+  /** One image's manifests and blobs, resolved on its own so that images resolve in parallel. */
+  private record Resolution(ResolvedImage image, Map<Digest, byte[]> manifests, Map<Digest, BlobRef> blobs) {}
+
+  private Resolution resolve(RegistryClient registry, ImageReference ref) {
+    Map<Digest, byte[]> manifests = new LinkedHashMap<>();
+    Map<Digest, BlobRef> blobs = new LinkedHashMap<>();
+    ResolvedImage img = resolve(registry, ref, manifests, blobs, handlers.isEmpty() ? EventHandler.none()
+        : e -> handlers.forEach(h -> h.on(e)));
+    if (img.platforms().isEmpty()) {
+      img = img.withPlatforms(configPlatform(registry, img, manifests, blobs));
+    }
+    return new Resolution(img, manifests, blobs);
+  }
+
+  private static <T> T await(Future<T> f) {
+    try {
+      return f.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new AirlockException(Kind.REMOTE, "cannot resolve an image: " + e.getCause().getMessage(), null,
+          e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AirlockException(Kind.REMOTE, "interrupted while resolving images", null, e);
     }
   }
 
@@ -340,26 +370,36 @@ public final class Bundler {
     return size;
   }
 
-  /** Downloads missing blobs in parallel; returns {downloaded count, bytes, cached count}. */
-  private long[] fetchBlobs(RegistryClient registry, Map<Digest, BlobRef> blobs, Path blobDir, EventHandler events) {
-    List<BlobRef> missing = new ArrayList<>();
+  /**
+   * Puts every remote blob into its place: re-checks blobs an interrupted run finished, copies those in the cache
+   * directory, downloads the rest in parallel. Returns {downloaded count, bytes, reused count}.
+   */
+  private long[] fetchBlobs(RegistryClient registry, BundleWriter writer, Plan plan, Set<Digest> done,
+      Map<Digest, BlobRef> blobs, EventHandler events) {
+    List<BlobRef> todo = new ArrayList<>();
+    AtomicInteger reused = new AtomicInteger();
     long total = 0;
-    int cached = 0;
-    for (BlobRef b : blobs.values()) {
-      Path p = blobDir.resolve(b.digest().hex());
-      if (Files.isRegularFile(p) && sizeOf(p) == b.size()) {
-        cached++;
-      } else {
-        missing.add(b);
-        total += Math.max(b.size(), 0);
+    for (BundleWriter.Item item : plan.items()) {
+      if (item.blob() != null && blobs.containsKey(item.blob()) && !plan.inline().contains(item.blob())) {
+        todo.add(blobs.get(item.blob()));
+        total += item.size();
       }
     }
     // Largest first keeps every worker busy until the end.
-    missing.sort(Comparator.comparingLong(BlobRef::size).reversed());
-    events.on(new Event.PhaseStarted(PHASE_DOWNLOAD, "downloading " + missing.size() + " blobs (" + cached
-        + " already cached)", total));
+    todo.sort(Comparator.comparingLong(BlobRef::size).reversed());
+    events.on(new Event.PhaseStarted(PHASE_DOWNLOAD, "fetching " + todo.size() + " blobs into "
+        + writer.partial().getFileName(), total));
     AtomicLong bytes = new AtomicLong();
-    AtomicInteger done = new AtomicInteger();
+    AtomicInteger downloaded = new AtomicInteger();
+    Path blobDir = cacheDir == null ? null : cacheDir.resolve("blobs").resolve("sha256");
+    if (blobDir != null) {
+      try {
+        Files.createDirectories(blobDir);
+      } catch (IOException e) {
+        throw new AirlockException(Kind.IO, "cannot create cache directory " + blobDir + ": " + e.getMessage(),
+            "choose a writable --cache-dir", e);
+      }
+    }
     ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
       Thread t = new Thread(r, "airlock-download");
       t.setDaemon(true);
@@ -367,27 +407,33 @@ public final class Bundler {
     });
     try {
       List<Future<?>> futures = new ArrayList<>();
-      for (BlobRef b : missing) {
+      for (BlobRef b : todo) {
         futures.add(pool.submit(() -> {
-          Path tmp = blobDir.resolveSibling("..").normalize().resolve("tmp")
-              .resolve(b.digest().hex() + "." + UUID.randomUUID());
-          try {
-            registry.downloadBlob(b.source().registry(), b.source().repository(), b.digest(), b.size(), tmp, n -> {
-              bytes.addAndGet(n);
-              events.on(new Event.Progress(PHASE_DOWNLOAD, n));
-            });
-            Files.move(tmp, blobDir.resolve(b.digest().hex()), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
-            done.incrementAndGet();
-          } catch (IOException e) {
-            throw new AirlockException(Kind.IO, "cannot store blob " + b.digest() + " in " + blobDir + ": "
-                + e.getMessage(), "check free disk space in the cache directory", e);
-          } finally {
-            try {
-              Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-              // leftover temp files are harmless
+          if (done.contains(b.digest()) && writer.holds(b.digest(), b.size())) {
+            reused.incrementAndGet();
+            events.on(new Event.Progress(PHASE_DOWNLOAD, b.size()));
+            return null;
+          }
+          Path cached = blobDir == null ? null : blobDir.resolve(b.digest().hex());
+          if (cached != null && Files.isRegularFile(cached) && Files.size(cached) == b.size()) {
+            writer.copyFrom(cached, b.digest(), b.size());
+            if (writer.holds(b.digest(), b.size())) {
+              writer.markDone(b.digest());
+              reused.incrementAndGet();
+              events.on(new Event.Progress(PHASE_DOWNLOAD, b.size()));
+              return null;
             }
+            Files.deleteIfExists(cached);
+          }
+          registry.downloadBlob(b.source().registry(), b.source().repository(), b.digest(), b.size(),
+              writer.channel(), writer.offset(b.digest()), n -> {
+                bytes.addAndGet(n);
+                events.on(new Event.Progress(PHASE_DOWNLOAD, n));
+              });
+          writer.markDone(b.digest());
+          downloaded.incrementAndGet();
+          if (cached != null) {
+            writer.copyTo(cached, b.digest(), b.size());
           }
           return null;
         }));
@@ -401,7 +447,7 @@ public final class Bundler {
           if (cause instanceof RuntimeException r) {
             throw r;
           }
-          throw new AirlockException(Kind.REMOTE, "download failed: " + cause.getMessage(), null, cause);
+          throw new AirlockException(Kind.IO, "cannot fetch a blob: " + cause.getMessage(), null, cause);
         }
       }
     } catch (InterruptedException e) {
@@ -410,37 +456,56 @@ public final class Bundler {
     } finally {
       pool.shutdownNow();
     }
-    events.on(new Event.PhaseFinished(PHASE_DOWNLOAD, done.get() + " blobs downloaded (" + bytes.get()
-        + " bytes), " + cached + " from cache"));
-    return new long[] {done.get(), bytes.get(), cached};
+    events.on(new Event.PhaseFinished(PHASE_DOWNLOAD, downloaded.get() + " blobs downloaded (" + bytes.get()
+        + " bytes), " + reused.get() + " reused"));
+    return new long[] {downloaded.get(), bytes.get(), reused.get()};
   }
 
-  private List<String> configPlatform(ResolvedImage img, Map<Digest, byte[]> manifests, Path blobDir) {
+  /** Reads the config of a single-platform image (small, kept in memory) to learn its platform. */
+  private List<String> configPlatform(RegistryClient registry, ResolvedImage img, Map<Digest, byte[]> manifests,
+      Map<Digest, BlobRef> blobs) {
     try {
       JsonNode m = Json.MAPPER.readTree(manifests.get(img.digest()));
       Digest config = Digest.parse(m.path("config").path("digest").asText());
-      Path p = blobDir.resolve(config.hex());
-      if (Files.size(p) > 1 << 22) {
+      BlobRef ref = blobs.get(config);
+      if (ref == null || ref.size() > 1 << 20 || ref.size() < 0) {
         return List.of();
       }
-      JsonNode c = Json.MAPPER.readTree(p.toFile());
+      byte[] bytes = manifests.get(config);
+      if (bytes == null) {
+        try (var in = registry.openBlob(ref.source().registry(), ref.source().repository(), config)) {
+          bytes = in.readNBytes((int) ref.size() + 1);
+        }
+        if (bytes.length != ref.size() || !Digest.of(bytes).equals(config)) {
+          throw new AirlockException(Kind.VERIFICATION, "config " + config + " of " + img.ref()
+              + " does not match its digest", "the source registry holds a damaged blob");
+        }
+        manifests.put(config, bytes);
+      }
+      JsonNode c = Json.MAPPER.readTree(bytes);
       if (c.hasNonNull("os") && c.hasNonNull("architecture")) {
         return List.of(c.get("os").asText() + "/" + c.get("architecture").asText()
             + (c.hasNonNull("variant") ? "/" + c.get("variant").asText() : ""));
       }
-    } catch (IOException | RuntimeException e) {
-      // A config that is not an image config (e.g. an artifact) has no platform.
+    } catch (IOException e) {
+      // A config that is not JSON (an artifact) has no platform.
     }
     return List.of();
   }
 
-  private BundleManifest write(Path partial, Instant created, Map<String, Charts.Packaged> charts,
+  /**
+   * The whole file, decided before any blob is fetched.
+   *
+   * @param inline blobs whose bytes are in memory (manifests, configs) and written with the fixed parts
+   */
+  private record Plan(BundleManifest manifest, List<BundleWriter.Item> items, Set<Digest> inline) {}
+
+  private Plan plan(Instant created, Map<String, Charts.Packaged> charts,
       Map<String, List<ImageReference>> componentImages, List<ResolvedImage> images, Map<Digest, byte[]> manifests,
-      Map<Digest, BlobRef> blobs, Path blobDir, EventHandler events) throws IOException {
-    // Non-blob entries, in archive order after the head.
+      Map<Digest, BlobRef> blobs) throws IOException {
     Map<String, byte[]> smallEntries = new LinkedHashMap<>();
     Map<String, Path> fileEntries = new LinkedHashMap<>();
-    smallEntries.put(BundleLayout.OCI_LAYOUT, BundleLayout.OCI_LAYOUT_CONTENT.getBytes());
+    smallEntries.put(BundleLayout.OCI_LAYOUT, BundleLayout.OCI_LAYOUT_CONTENT.getBytes(StandardCharsets.UTF_8));
     List<BundleManifest.Component> components = new ArrayList<>();
     for (ComponentSpec c : spec.components()) {
       Charts.Packaged chart = charts.get(c.name());
@@ -504,40 +569,35 @@ public final class Bundler {
     Map<String, Digest> sums = new LinkedHashMap<>();
     sums.put(BundleLayout.MANIFEST, Digest.of(manifestBytes));
     smallEntries.forEach((name, bytes) -> sums.put(name, Digest.of(bytes)));
+    blobSizes.keySet().forEach(d -> sums.put(BundleLayout.blobPath(d), d));
     for (Map.Entry<String, Path> e : fileEntries.entrySet()) {
       sums.put(e.getKey(), digestOf(e.getValue()));
     }
-    blobSizes.keySet().forEach(d -> sums.put(BundleLayout.blobPath(d), d));
     Checksums checksums = new Checksums(sums);
     byte[] checksumBytes = checksums.toBytes();
     byte[] signature = BundleSignature.sign(signingKey, Digest.of(manifestBytes), Digest.of(checksumBytes), created)
         .toBytes();
 
-    long total = uniqueBytes;
-    events.on(new Event.PhaseStarted(PHASE_WRITE, "writing " + partial.getFileName(), total));
-    try (FileChannel ch = FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        TarWriter tar = new TarWriter(ch, created.getEpochSecond())) {
-      tar.add(BundleLayout.MANIFEST, manifestBytes);
-      tar.add(BundleLayout.CHECKSUMS, checksumBytes);
-      tar.add(BundleLayout.SIGNATURE, signature);
-      for (Map.Entry<String, byte[]> e : smallEntries.entrySet()) {
-        tar.add(e.getKey(), e.getValue());
-      }
-      for (Map.Entry<String, Path> e : fileEntries.entrySet()) {
-        tar.add(e.getKey(), e.getValue(), Files.size(e.getValue()));
-      }
-      for (Map.Entry<Digest, Long> b : blobSizes.entrySet()) {
-        byte[] m = manifests.get(b.getKey());
-        if (m != null) {
-          tar.add(BundleLayout.blobPath(b.getKey()), m);
-        } else {
-          tar.add(BundleLayout.blobPath(b.getKey()), blobDir.resolve(b.getKey().hex()), b.getValue());
-        }
-        events.on(new Event.Progress(PHASE_WRITE, b.getValue()));
+    List<BundleWriter.Item> items = new ArrayList<>();
+    items.add(BundleWriter.Item.bytes(BundleLayout.MANIFEST, manifestBytes));
+    items.add(BundleWriter.Item.bytes(BundleLayout.CHECKSUMS, checksumBytes));
+    items.add(BundleWriter.Item.bytes(BundleLayout.SIGNATURE, signature));
+    smallEntries.forEach((name, bytes) -> items.add(BundleWriter.Item.bytes(name, bytes)));
+    Set<Digest> inline = new java.util.HashSet<>();
+    for (Map.Entry<Digest, Long> b : blobSizes.entrySet()) {
+      byte[] m = manifests.get(b.getKey());
+      if (m != null) {
+        items.add(BundleWriter.Item.bytes(BundleLayout.blobPath(b.getKey()), m));
+        inline.add(b.getKey());
+      } else {
+        items.add(BundleWriter.Item.blob(BundleLayout.blobPath(b.getKey()), b.getKey(), b.getValue()));
       }
     }
-    events.on(new Event.PhaseFinished(PHASE_WRITE, blobSizes.size() + " blobs, " + uniqueBytes + " bytes"));
-    return manifest;
+    // Charts and values last: their archives carry packaging times, and blob offsets should not depend on them.
+    for (Map.Entry<String, Path> e : fileEntries.entrySet()) {
+      items.add(BundleWriter.Item.file(e.getKey(), e.getValue(), Files.size(e.getValue())));
+    }
+    return new Plan(manifest, items, inline);
   }
 
   private static byte[] ociIndex(List<ResolvedImage> images, Map<Digest, OciConversion.Converted> layout) {
@@ -582,17 +642,6 @@ public final class Bundler {
     }
   }
 
-  private static void removeStalePartials(Path target, EventHandler events) throws IOException {
-    String prefix = "." + target.getFileName() + ".";
-    try (var files = Files.list(target.getParent())) {
-      for (Path p : files.filter(f -> f.getFileName().toString().startsWith(prefix)
-          && f.getFileName().toString().endsWith(".partial")).toList()) {
-        Files.deleteIfExists(p);
-        events.info("removed " + p.getFileName() + " left by an interrupted build");
-      }
-    }
-  }
-
   private static void deleteTree(Path dir) {
     try (var walk = Files.walk(dir)) {
       walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -601,14 +650,9 @@ public final class Bundler {
     }
   }
 
-  /** The cache directory: $AIRLOCK_CACHE_DIR, else $XDG_CACHE_HOME/airlock, else ~/.cache/airlock. */
-  public static Path defaultCacheDir() {
+  /** The cache directory from $AIRLOCK_CACHE_DIR, if set; by default there is none. */
+  public static java.util.Optional<Path> defaultCacheDir() {
     String env = System.getenv("AIRLOCK_CACHE_DIR");
-    if (env != null && !env.isBlank()) {
-      return Path.of(env);
-    }
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    return (xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache"))
-        .resolve("airlock");
+    return env == null || env.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(Path.of(env));
   }
 }

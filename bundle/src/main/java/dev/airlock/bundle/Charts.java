@@ -131,7 +131,8 @@ final class Charts {
       throw new AirlockException(Kind.BAD_INPUT, "cannot render chart " + chart.name() + " of component "
           + component.name() + ": " + e.getMessage(), "check the chart and its values files with 'helm template'", e);
     }
-    return imagesIn(rendered, "component " + component.name());
+    // helm-java answers null, not "", for a chart that renders nothing (e.g. no templates).
+    return imagesIn(rendered == null ? "" : rendered, "component " + component.name());
   }
 
   /** Every image of every container, initContainer and ephemeralContainer in a multi-document manifest. */

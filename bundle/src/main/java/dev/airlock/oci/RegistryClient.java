@@ -128,70 +128,95 @@ public final class RegistryClient {
    */
   public void downloadBlob(String registry, String repository, Digest digest, long size, Path target,
       LongConsumer progress) {
-    String what = "download blob " + digest.shortHex() + " of " + registry + "/" + repository;
     try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
-      MessageDigest sha = Digest.sha256();
-      long written = 0;
-      int attempt = 0;
-      IOException last = null;
-      while (true) {
-        attempt++;
-        Map<String, String> headers = written > 0 ? Map.of("Range", "bytes=" + written + "-") : Map.of();
-        HttpResponse<InputStream> r = sendFollowing(registry, repository, "/v2/" + repository + "/blobs/" + digest,
-            headers, what);
-        int status = r.statusCode();
-        try (InputStream body = r.body()) {
-          if (status == 404) {
-            throw new AirlockException(Kind.REMOTE, "blob " + digest + " is missing from " + registry + "/"
-                + repository + " (HTTP 404)", "the image in the registry is incomplete; push it again");
-          }
-          if (status == 200 && written > 0) {
-            // The server ignored the Range request: start over.
-            progress.accept(-written);
-            out.truncate(0);
-            out.position(0);
-            sha.reset();
-            written = 0;
-          } else if (status != 200 && status != 206) {
-            throw httpError(r.statusCode(), r.headers(), readSmall(body), what, registry);
-          }
-          byte[] buf = new byte[256 * 1024];
-          int n;
-          while ((n = body.read(buf)) >= 0) {
-            sha.update(buf, 0, n);
-            ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-            while (bb.hasRemaining()) {
-              out.write(bb);
-            }
-            written += n;
-            progress.accept(n);
-            if (size >= 0 && written > size) {
-              throw new AirlockException(Kind.VERIFICATION, "blob " + digest + " from " + registry + "/" + repository
-                  + " is larger than the " + size + " bytes its manifest declares", null);
-            }
-          }
-          break;
-        } catch (IOException e) {
-          last = e;
-          if (attempt >= options.maxAttempts()) {
-            throw unreachable(registry, what, last);
-          }
-          sleep(attempt);
-        }
-      }
-      if (size >= 0 && written != size) {
-        throw new AirlockException(Kind.VERIFICATION, "blob " + digest + " from " + registry + "/" + repository
-            + " has " + written + " bytes, its manifest declares " + size, "the source registry holds a damaged blob");
-      }
-      Digest actual = Digest.of(sha);
-      if (!actual.equals(digest)) {
-        throw new AirlockException(Kind.VERIFICATION, "blob " + digest + " from " + registry + "/" + repository
-            + " has the digest " + actual, "the source registry holds a damaged blob, or a proxy altered it");
-      }
+      downloadBlob(registry, repository, digest, size, out, 0, progress);
     } catch (IOException e) {
       throw new AirlockException(Kind.IO, "cannot write " + target + ": " + e.getMessage(),
-          "check free disk space and permissions of the cache directory", e);
+          "check free disk space and permissions", e);
+    }
+  }
+
+  /**
+   * Downloads a blob into {@code out} at {@code offset} with positional writes (many downloads may share one file),
+   * verifying size and digest while streaming. A dropped connection is resumed with a Range request.
+   */
+  public void downloadBlob(String registry, String repository, Digest digest, long size, FileChannel out,
+      long offset, LongConsumer progress) {
+    String what = "download blob " + digest.shortHex() + " of " + registry + "/" + repository;
+    MessageDigest sha = Digest.sha256();
+    long written = 0;
+    int attempt = 0;
+    byte[] buf = new byte[256 * 1024];
+    while (true) {
+      attempt++;
+      Map<String, String> headers = written > 0 ? Map.of("Range", "bytes=" + written + "-") : Map.of();
+      HttpResponse<InputStream> r = sendFollowing(registry, repository, "/v2/" + repository + "/blobs/" + digest,
+          headers, what);
+      int status = r.statusCode();
+      try (InputStream body = r.body()) {
+        if (status == 404) {
+          throw new AirlockException(Kind.REMOTE, "blob " + digest + " is missing from " + registry + "/"
+              + repository + " (HTTP 404)", "the image in the registry is incomplete; push it again");
+        }
+        if (status == 200 && written > 0) {
+          // The server ignored the Range request: start over.
+          progress.accept(-written);
+          sha.reset();
+          written = 0;
+        } else if (status != 200 && status != 206) {
+          throw httpError(r.statusCode(), r.headers(), readSmall(body), what, registry);
+        }
+        int n;
+        while ((n = body.readNBytes(buf, 0, buf.length)) > 0) {
+          if (size >= 0 && written + n > size) {
+            throw new AirlockException(Kind.VERIFICATION, "blob " + digest + " from " + registry + "/" + repository
+                + " is larger than the " + size + " bytes its manifest declares", null);
+          }
+          sha.update(buf, 0, n);
+          ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+          long pos = offset + written;
+          while (bb.hasRemaining()) {
+            pos += writeAt(out, bb, pos);
+          }
+          written += n;
+          progress.accept(n);
+        }
+        break;
+      } catch (IOException e) {
+        if (e instanceof LocalWriteException w) {
+          throw new AirlockException(Kind.IO, "cannot write blob " + digest + ": " + w.getCause().getMessage(),
+              "check free disk space and permissions", w.getCause());
+        }
+        if (attempt >= options.maxAttempts()) {
+          throw unreachable(registry, what, e);
+        }
+        sleep(attempt);
+      }
+    }
+    if (size >= 0 && written != size) {
+      throw new AirlockException(Kind.VERIFICATION, "blob " + digest + " from " + registry + "/" + repository
+          + " has " + written + " bytes, its manifest declares " + size, "the source registry holds a damaged blob");
+    }
+    Digest actual = Digest.of(sha);
+    if (!actual.equals(digest)) {
+      throw new AirlockException(Kind.VERIFICATION, "blob " + digest + " from " + registry + "/" + repository
+          + " has the digest " + actual, "the source registry holds a damaged blob, or a proxy altered it");
+    }
+  }
+
+  /** A local write failure, kept apart from network failures so it is not retried as one. */
+  private static final class LocalWriteException extends IOException {
+    LocalWriteException(IOException cause) {
+      super(cause);
+    }
+  }
+
+  private static int writeAt(FileChannel out, ByteBuffer bb, long pos) throws LocalWriteException {
+    try {
+      return out.write(bb, pos);
+    } catch (IOException e) {
+      throw new LocalWriteException(e);
     }
   }
 

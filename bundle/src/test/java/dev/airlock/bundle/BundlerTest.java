@@ -139,20 +139,22 @@ class BundlerTest {
     Bundler.Result second = bundler(registry, cache).build(tmp.resolve("two.airlock"));
     assertThat(first.blobsDownloaded()).isGreaterThan(0);
     assertThat(second.blobsDownloaded()).isZero();
-    assertThat(second.blobsFromCache()).isEqualTo(first.blobsDownloaded());
+    assertThat(second.blobsReused()).isEqualTo(first.blobsDownloaded());
   }
 
   @Test
-  void sourceRegistryStoppedHalfway_givesClearError_andNoOutput(@TempDir Path tmp) {
+  void sourceRegistryStoppedHalfway_givesClearError_noOutput_andRerunResumes(@TempDir Path tmp) {
     try (RegistryServer doomed = RegistryServer.startPlain()) {
       Fixtures.seedExample(doomed, tmp.resolve("images"));
       new TestImages(doomed, tmp.resolve("images")).push("hub/library/alpine:3.20",
           List.of(Fixtures.BASE, new Layer(99, 40_000_000)), "linux/amd64");
       AtomicBoolean killed = new AtomicBoolean();
       Path out = tmp.resolve("never.airlock");
-      assertThatThrownBy(() -> bundler(doomed, tmp.resolve("cache")).parallelism(1).addEventHandler(e -> {
-        if (e instanceof Event.Progress p && p.phase().equals(Bundler.PHASE_DOWNLOAD) && killed.compareAndSet(false,
-            true)) {
+      java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();
+      assertThatThrownBy(() -> bundler(doomed, null).parallelism(1).addEventHandler(e -> {
+        // The 40 MB layer comes first (largest first); stop the registry once it is done and more is under way.
+        if (e instanceof Event.Progress p && p.phase().equals(Bundler.PHASE_DOWNLOAD)
+            && seen.addAndGet(p.delta()) > 40_100_000 && killed.compareAndSet(false, true)) {
           doomed.kill();
         }
       }).build(out))
@@ -161,6 +163,19 @@ class BundlerTest {
           .hasMessageContaining("unreachable");
       assertThat(killed).isTrue();
       assertThat(out).doesNotExist();
+
+      // Back up: the re-run resumes the partial file instead of starting over, and produces a valid bundle.
+      doomed.restart();
+      Bundler.Result r = bundler(doomed, null).build(out);
+      assertThat(out).isRegularFile();
+      assertThat(r.blobsReused()).isPositive();
+      assertThat(r.blobsDownloaded()).isPositive();
+      try (var files = Files.list(tmp)) {
+        assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".partial"));
+      } catch (java.io.IOException e) {
+        throw new AssertionError(e);
+      }
+      new BundleVerifier(keys.trust(), Clock.systemUTC(), e -> {}).verify(out);
     }
   }
 

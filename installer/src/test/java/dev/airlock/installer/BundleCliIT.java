@@ -116,7 +116,7 @@ class BundleCliIT {
   void verify_corruptedBundle_exits10_namingTheEntry(@TempDir Path tmp) throws IOException {
     Path bad = tmp.resolve("bad.airlock");
     byte[] b = Files.readAllBytes(bundle);
-    b[b.length - 5000] ^= 0x55;
+    b[b.length / 2] ^= 0x55;
     Files.write(bad, b);
     Cli.Run v = Cli.run(tmp, "bundle", "verify", bad.toString(), "--trust-root",
         dir.resolve("keys/root.pub").toString());

@@ -25,7 +25,7 @@ public final class RegistryServer implements AutoCloseable {
 
   private final Path dir;
   private final int port;
-  private final Process process;
+  private Process process;
   private final String username;
   private final String password;
   private final Path caFile;
@@ -150,6 +150,19 @@ public final class RegistryServer implements AutoCloseable {
 
   public long pid() {
     return process.pid();
+  }
+
+  /** Starts the registry again after {@link #kill()}, on the same port with the same storage. */
+  public void restart() {
+    try {
+      process = new ProcessBuilder(BINARY, "serve", dir.resolve("config.yml").toString())
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("registry.log").toFile()))
+          .start();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot restart " + BINARY + ": " + e.getMessage(), e);
+    }
+    awaitListening(Duration.ofSeconds(20));
   }
 
   /** Stops the process (SIGKILL) but keeps its storage: for tests of a registry that goes away midway. */

@@ -27,7 +27,7 @@ public final class TarIndex {
 
   /** Largest extended (PAX or GNU long-name) header accepted. */
   static final int MAX_EXTENDED_HEADER = 64 * 1024;
-  private static final int BLOCK = TarWriter.BLOCK;
+  private static final int BLOCK = TarHeader.BLOCK;
 
   private final Path file;
   private final List<Entry> entries;

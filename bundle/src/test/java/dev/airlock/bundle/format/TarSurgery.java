@@ -39,9 +39,8 @@ final class TarSurgery {
   static void write(Path to, List<Item> items) throws IOException {
     try (FileChannel ch = FileChannel.open(to, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
-      TarWriter w = new TarWriter(ch, 0);
       for (Item i : items) {
-        byte[] h = w.header(i.name().length() > 100 ? "x" : i.name(), i.content().length);
+        byte[] h = TarHeader.header(i.name().length() > 100 ? "x" : i.name(), i.content().length, 0);
         if (i.name().length() > 100) {
           byte[] n = i.name().getBytes();
           Arrays.fill(h, 0, 100, (byte) 0);

@@ -75,13 +75,13 @@ public class BuildCommand implements Callable<Integer> {
     Bundler.Result r = bundler.build(out);
     var m = r.manifest();
     console.result(String.format("built %s: %s %s, %d components, %d images, %d blobs, %s (%s downloaded, %d blobs "
-            + "from cache), signed by %s", r.output(), m.name(), m.version(), m.components().size(), m.images().size(),
-        m.totals().blobs(), Console.bytes(r.size()), Console.bytes(r.bytesDownloaded()), r.blobsFromCache(),
+            + "reused), signed by %s", r.output(), m.name(), m.version(), m.components().size(), m.images().size(),
+        m.totals().blobs(), Console.bytes(r.size()), Console.bytes(r.bytesDownloaded()), r.blobsReused(),
         signing.certificate().keyId()),
         Console.JSON.createObjectNode().put("file", r.output().toString()).put("name", m.name())
             .put("version", m.version()).put("size", r.size()).put("images", m.images().size())
             .put("blobs", m.totals().blobs()).put("bytesDownloaded", r.bytesDownloaded())
-            .put("blobsFromCache", r.blobsFromCache()).put("signer", signing.certificate().keyId()));
+            .put("blobsReused", r.blobsReused()).put("signer", signing.certificate().keyId()));
     return 0;
   }
 }
