@@ -76,7 +76,17 @@ public final class BundleVerifier {
       throw new AirlockException(Kind.VERIFICATION, "no trusted root keys: cannot check the signature of " + path,
           "pass the vendor's root public key with --trust-root FILE");
     }
-    signature.verify(roots, Digest.of(head.manifestBytes()), Digest.of(head.checksumsBytes()), clock.instant());
+    // The certificate must have been valid when the bundle was built (its signed creation time), so bundles
+    // outlive the rotation of the key that signed them; leaked keys are handled by revocation.
+    java.time.Instant created = head.manifest().created();
+    if (created == null) {
+      throw corrupt(path, "its manifest has no creation time");
+    }
+    signature.verify(roots, Digest.of(head.manifestBytes()), Digest.of(head.checksumsBytes()), created);
+    if (created.isAfter(clock.instant().plus(dev.airlock.keys.KeyFiles.CLOCK_SKEW))) {
+      throw new AirlockException(Kind.VERIFICATION, "bundle " + path + " was created at " + created
+          + ", after this machine's clock (" + clock.instant() + ")", "set this machine's clock right (NTP)");
+    }
     events.info("signature of " + path.getFileName() + " verified: signing key " + signature.keyId()
         + " certified by root " + signature.certificate().issuer());
 

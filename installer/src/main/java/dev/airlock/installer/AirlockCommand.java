@@ -2,6 +2,7 @@ package dev.airlock.installer;
 
 import dev.airlock.installer.bundle.BundleCommand;
 import dev.airlock.installer.keys.KeysCommand;
+import dev.airlock.installer.license.LicenseCommand;
 import io.quarkus.picocli.runtime.annotations.TopCommand;
 import picocli.CommandLine.Command;
 
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "airlock", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
     description = "Packages a Kubernetes platform into one signed offline bundle and installs it in air-gapped "
         + "clusters.",
-    subcommands = {VersionCommand.class, KeysCommand.class, BundleCommand.class},
+    subcommands = {VersionCommand.class, KeysCommand.class, BundleCommand.class, LicenseCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 preflight failed,",
         "  4 license refused, 5 failed and rolled back, 6 rollback incomplete,",
         "  10 verification failed, 11 registry or cluster failed, 12 local I/O failed.",

@@ -100,6 +100,27 @@ public final class TrustedRoots {
     }
   }
 
+  /** Verifies a signature made directly by the root {@code issuer} (revocation lists). */
+  public void verifyRootSignature(String issuer, byte[] message, byte[] signature, String what) {
+    Ed25519.PublicKey root = roots.get(parseId(issuer, "issuer"));
+    if (root == null) {
+      throw new AirlockException(Kind.VERIFICATION, what + " was signed by root key " + issuer
+          + ", which this installer does not trust (trusted: " + describeRoots() + ")",
+          "pass the vendor's root public key with --trust-root FILE");
+    }
+    if (!root.verify(message, signature)) {
+      throw new AirlockException(Kind.VERIFICATION, "the signature of " + what + " does not verify with root key "
+          + issuer + ": it was altered", "obtain an intact copy from the vendor");
+    }
+  }
+
+  /** A copy that also refuses the signing keys listed in {@code list}, after checking its root signature. */
+  public TrustedRoots withRevocations(RevocationList list) {
+    java.util.Set<KeyId> all = new java.util.HashSet<>(revoked);
+    all.addAll(list.verifiedIds(this));
+    return withRevoked(all);
+  }
+
   private String describeRoots() {
     return roots.isEmpty() ? "none" : String.join(", ", roots.keySet().stream().map(KeyId::value).toList());
   }
@@ -108,8 +129,7 @@ public final class TrustedRoots {
     try {
       return new KeyId(value);
     } catch (AirlockException e) {
-      throw new AirlockException(Kind.VERIFICATION, "the certificate's " + field + " '" + value
-          + "' is not a key id", null);
+      throw new AirlockException(Kind.VERIFICATION, "the " + field + " '" + value + "' is not a key id", null);
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.airlock.installer.cli;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.AirlockException.Kind;
 import dev.airlock.keys.Ed25519;
+import dev.airlock.keys.RevocationList;
 import dev.airlock.keys.TrustedRoots;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,12 +20,20 @@ public class TrustOptions {
       description = "also trust this vendor root public key (root.pub); repeatable")
   public List<Path> trustRoots = new ArrayList<>();
 
+  @Option(names = "--revocations", paramLabel = "FILE",
+      description = "refuse the signing keys revoked in this root-signed list (revoked.json); repeatable")
+  public List<Path> revocations = new ArrayList<>();
+
   public TrustedRoots roots() {
     List<Ed25519.PublicKey> keys = new ArrayList<>(compiledIn());
     for (Path p : trustRoots) {
       keys.add(Ed25519.readPublicKey(p));
     }
-    return TrustedRoots.of(keys);
+    TrustedRoots roots = TrustedRoots.of(keys);
+    for (Path r : revocations) {
+      roots = roots.withRevocations(RevocationList.read(r));
+    }
+    return roots;
   }
 
   public static List<Ed25519.PublicKey> compiledIn() {

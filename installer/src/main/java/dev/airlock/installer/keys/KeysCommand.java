@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 
 /** {@code airlock keys ...}: the vendor's key chain. */
 @Command(name = "keys", mixinStandardHelpOptions = true, description = "Create the vendor's root and signing keys.",
-    subcommands = {KeysCommand.CreateRoot.class, KeysCommand.CreateSigning.class})
+    subcommands = {KeysCommand.CreateRoot.class, KeysCommand.CreateSigning.class, KeysCommand.Revoke.class})
 public class KeysCommand {
 
   /** {@code airlock keys create-root}. */
@@ -62,6 +62,45 @@ public class KeysCommand {
       KeyFiles.Written w = KeyFiles.createSigning(rootKey, out, subject, Duration.ofDays(validityDays),
           Instant.now());
       report(output, "signing", w);
+      return 0;
+    }
+  }
+
+  /** {@code airlock keys revoke}. */
+  @Command(name = "revoke", mixinStandardHelpOptions = true, description = {"Add signing key ids to the "
+      + "root-signed revocation list (created if missing). Installers given the list refuse those keys."})
+  public static class Revoke implements Callable<Integer> {
+    @Option(names = "--root-key", required = true, paramLabel = "FILE", description = "the root private key")
+    Path rootKey;
+
+    @Option(names = "--key-id", required = true, paramLabel = "ID", split = ",",
+        description = "signing key ids to revoke")
+    java.util.List<String> keyIds;
+
+    @Option(names = "--list", paramLabel = "FILE", defaultValue = "revoked.json",
+        description = "the revocation list to extend (default: ${DEFAULT-VALUE})")
+    Path list;
+
+    @Mixin OutputOptions output;
+
+    @Override
+    public Integer call() throws java.io.IOException {
+      dev.airlock.keys.RevocationList previous = java.nio.file.Files.exists(list)
+          ? dev.airlock.keys.RevocationList.read(list) : null;
+      java.util.Set<dev.airlock.keys.KeyId> ids = new java.util.TreeSet<>(
+          java.util.Comparator.comparing(dev.airlock.keys.KeyId::value));
+      keyIds.forEach(k -> ids.add(new dev.airlock.keys.KeyId(k)));
+      dev.airlock.keys.RevocationList next = dev.airlock.keys.RevocationList.revoke(previous, ids,
+          dev.airlock.keys.Ed25519.readPrivateKey(rootKey), Instant.now());
+      Path tmp = java.nio.file.Files.createTempFile(list.toAbsolutePath().getParent(), "." + list.getFileName(),
+          ".tmp");
+      java.nio.file.Files.writeString(tmp, next.toJson());
+      java.nio.file.Files.move(tmp, list, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      var json = Console.JSON.createObjectNode().put("file", list.toString()).put("sequence", next.sequence());
+      json.set("revoked", Console.JSON.valueToTree(next.revoked()));
+      new Console(output).result(list + ": " + next.revoked().size() + " revoked signing keys (sequence "
+          + next.sequence() + "): " + String.join(", ", next.revoked()), json);
       return 0;
     }
   }
