@@ -10,6 +10,7 @@ import dev.airlock.bundle.format.Checksums;
 import dev.airlock.bundle.format.TarIndex;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.AirlockException.Kind;
+import dev.airlock.keys.RevocationList;
 import dev.airlock.keys.TrustedRoots;
 import dev.airlock.oci.Digest;
 import java.io.IOException;
@@ -59,8 +60,10 @@ public final class BundleVerifier {
    * @param rootKeyId id of the root that certified it
    * @param entries entries checked
    * @param bytes content bytes hashed
+   * @param revocations the root-signed revocation list the bundle ships, verified, or null
    */
-  public record Verified(BundleManifest manifest, String signerKeyId, String rootKeyId, int entries, long bytes) {}
+  public record Verified(BundleManifest manifest, String signerKeyId, String rootKeyId, int entries, long bytes,
+      RevocationList revocations) {}
 
   public Verified verify(Path path) {
     try (BundleFile file = BundleFile.open(path)) {
@@ -119,7 +122,18 @@ public final class BundleVerifier {
     events.on(new Event.PhaseStarted(PHASE, "checking " + toHash.size() + " entries", total));
     hashAll(file, toHash, checksums);
     events.on(new Event.PhaseFinished(PHASE, toHash.size() + " entries, " + total + " bytes verified"));
-    return new Verified(head.manifest(), signature.keyId(), signature.certificate().issuer(), toHash.size(), total);
+    RevocationList revocations = null;
+    if (head.manifest().revocations() != null) {
+      TarIndex.Entry e = index.get(head.manifest().revocations());
+      if (e == null) {
+        throw corrupt(path, "its manifest names " + head.manifest().revocations() + ", which is missing");
+      }
+      revocations = RevocationList.parse(file.readAll(e), path + ":" + e.name());
+      // The list itself is root-signed; a bundle signed by a key its own list revokes is refused too.
+      roots.withRevocations(revocations).verifyCertificate(signature.certificate(), head.manifest().created());
+    }
+    return new Verified(head.manifest(), signature.keyId(), signature.certificate().issuer(), toHash.size(), total,
+        revocations);
   }
 
   private void hashAll(BundleFile file, List<TarIndex.Entry> entries, Checksums checksums) {

@@ -15,6 +15,7 @@ import dev.airlock.bundle.spec.BundleSpec.ComponentSpec;
 import dev.airlock.bundle.spec.Mirror;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.AirlockException.Kind;
+import dev.airlock.keys.RevocationList;
 import dev.airlock.keys.SigningKey;
 import dev.airlock.oci.Digest;
 import dev.airlock.oci.ImageReference;
@@ -505,6 +506,12 @@ public final class Bundler {
       Map<Digest, BlobRef> blobs) throws IOException {
     Map<String, byte[]> smallEntries = new LinkedHashMap<>();
     Map<String, Path> fileEntries = new LinkedHashMap<>();
+    if (spec.revocations().isPresent()) {
+      Path list = spec.revocations().get();
+      byte[] bytes = Files.readAllBytes(list);
+      RevocationList.parse(bytes, list.toString());
+      smallEntries.put(BundleLayout.REVOCATIONS, bytes);
+    }
     smallEntries.put(BundleLayout.OCI_LAYOUT, BundleLayout.OCI_LAYOUT_CONTENT.getBytes(StandardCharsets.UTF_8));
     List<BundleManifest.Component> components = new ArrayList<>();
     for (ComponentSpec c : spec.components()) {
@@ -563,7 +570,8 @@ public final class Bundler {
         new BundleManifest.Requirements(spec.requirements().cpu().orElse(null),
             spec.requirements().memory().orElse(null)),
         created, new BundleManifest.Builder("airlock", builderVersion), components, imageDocs,
-        new BundleManifest.Totals(imageBytes, uniqueBytes, blobSizes.size()));
+        new BundleManifest.Totals(imageBytes, uniqueBytes, blobSizes.size()),
+        spec.revocations().isPresent() ? BundleLayout.REVOCATIONS : null);
     byte[] manifestBytes = manifest.toBytes();
 
     Map<String, Digest> sums = new LinkedHashMap<>();

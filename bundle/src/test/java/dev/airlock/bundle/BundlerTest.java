@@ -13,6 +13,9 @@ import dev.airlock.bundle.spec.BundleSpec;
 import dev.airlock.bundle.spec.Mirror;
 import dev.airlock.bundle.spec.SpecParser;
 import dev.airlock.error.AirlockException;
+import dev.airlock.keys.Ed25519;
+import dev.airlock.keys.KeyId;
+import dev.airlock.keys.RevocationList;
 import dev.airlock.oci.CredentialStore;
 import dev.airlock.oci.Credentials;
 import dev.airlock.oci.Platform;
@@ -130,6 +133,38 @@ class BundlerTest {
     assertThat(all.manifest().totals().uniqueBytes() - result.manifest().totals().uniqueBytes())
         .isGreaterThanOrEqualTo(160_000);
     new BundleVerifier(keys.trust(), Clock.systemUTC(), e -> {}).verify(result.output());
+  }
+
+  @Test
+  void bundleShipsARevocationList_verifiedWithTheRoot_andRefusedWhenItRevokesItsOwnSigner(@TempDir Path tmp)
+      throws Exception {
+    Ed25519.PrivateKey root = Ed25519.readPrivateKey(keys.dir().resolve("root.key"));
+    RevocationList other = RevocationList.revoke(null, Set.of(new KeyId("0123456789abcdef")), root,
+        java.time.Instant.now());
+    Path list = tmp.resolve("revoked.json");
+    Files.writeString(list, other.toJson());
+    Bundler.Result r = withRevocations(list, tmp.resolve("cache")).build(tmp.resolve("r.airlock"));
+    assertThat(r.manifest().revocations()).isEqualTo(BundleLayout.REVOCATIONS);
+    BundleVerifier.Verified v = new BundleVerifier(keys.trust(), Clock.systemUTC(), e -> {}).verify(r.output());
+    assertThat(v.revocations().revoked()).containsExactly("0123456789abcdef");
+
+    RevocationList self = RevocationList.revoke(other, Set.of(new KeyId(keys.signing().certificate().keyId())), root,
+        java.time.Instant.now());
+    Files.writeString(list, self.toJson());
+    Bundler.Result bad = withRevocations(list, tmp.resolve("cache")).build(tmp.resolve("self.airlock"));
+    assertThatThrownBy(() -> new BundleVerifier(keys.trust(), Clock.systemUTC(), e -> {}).verify(bad.output()))
+        .isInstanceOf(AirlockException.class)
+        .hasMessageContaining("has been revoked");
+  }
+
+  private Bundler withRevocations(Path list, Path cache) {
+    BundleSpec s = SpecParser.parse(Fixtures.EXAMPLE)
+        .withMirrors(List.of(Mirror.parse("docker.io=" + registry.host() + "/hub")));
+    BundleSpec withList = new BundleSpec(s.name(), s.version(), s.description(), s.upgradesFrom(), s.kubernetes(),
+        s.requirements(), s.mirrors(), s.platforms(), s.components(), s.images(), java.util.Optional.of(list),
+        s.specFile());
+    return Bundler.from(withList).registries(RegistryOptions.defaults().withInsecureHosts(Set.of(registry.host())))
+        .signWith(keys.signing()).cacheDir(cache);
   }
 
   @Test

@@ -82,6 +82,32 @@ class LicenseCliIT {
   }
 
   @Test
+  void revocationsShippedInABundle_apply_toLicenses(@TempDir Path tmp) throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(dev.airlock.testing.RegistryServer.available());
+    String keyId = JSON.readTree(Cli.run(dir, "license", "inspect", "acme.license", "--output", "json").out())
+        .path("signer").asText();
+    assertThat(Cli.run(tmp, "keys", "revoke", "--root-key", dir.resolve("root.key").toString(), "--key-id", keyId,
+        "--list", "revoked.json").exit()).isZero();
+    Path spec = tmp.resolve("bundle.yaml");
+    Files.createDirectories(tmp.resolve("chart"));
+    Files.writeString(tmp.resolve("chart/Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+    Files.writeString(spec, "apiVersion: airlock.dev/v1alpha1\nkind: Bundle\nname: platform\nversion: 1.5.0\n"
+        + "revocations: revoked.json\ncomponents:\n  - name: c\n    chart: {path: chart}\n");
+    // A fresh signing key (the revoked one signed the license) signs the bundle that ships the list.
+    assertThat(Cli.run(tmp, "keys", "create-signing", "--root-key", dir.resolve("root.key").toString(), "--out",
+        "next").exit()).isZero();
+    Cli.Run build = Cli.run(tmp, "bundle", "build", "-f", spec.toString(), "-o", "p.airlock", "--key", "next.key",
+        "--cert", "next.cert");
+    assertThat(build.exit()).as(build.toString()).isZero();
+    Cli.Run v = Cli.run(dir, "license", "verify", "acme.license", "--trust-root", "root.pub", "--revocations",
+        tmp.resolve("p.airlock").toString());
+    assertThat(v.exit()).as(v.toString()).isEqualTo(4);
+    assertThat(v.err()).contains("signing key " + keyId + " has been revoked");
+    Cli.Run inspect = Cli.run(tmp, "bundle", "inspect", "p.airlock");
+    assertThat(inspect.out()).contains("ships a revocation list");
+  }
+
+  @Test
   void badDateFlag_exits2() {
     Cli.Run r = Cli.run(dir, "license", "issue", "--customer", "A", "--product", "p", "--expires", "31/12/2027",
         "--seats", "1", "--key", "signing.key", "--cert", "signing.cert", "-o", "x.license");

@@ -92,13 +92,22 @@ public record RevocationList(int version, long sequence, Instant issued, String 
       if (Files.size(file) > 1 << 20) {
         throw new AirlockException(Kind.BAD_INPUT, file + " is too large to be a revocation list", null);
       }
-      RevocationList l = JSON.readValue(file.toFile(), RevocationList.class);
+      return parse(Files.readAllBytes(file), file.toString());
+    } catch (IOException e) {
+      throw new AirlockException(Kind.BAD_INPUT, "cannot read revocation list " + file + ": " + e.getMessage(),
+          "pass the revoked.json written by 'airlock keys revoke'", e);
+    }
+  }
+
+  public static RevocationList parse(byte[] bytes, String source) {
+    try {
+      RevocationList l = JSON.readValue(bytes, RevocationList.class);
       if (l.version != 1 || l.issuer == null || l.issued == null || l.signature == null) {
-        throw new AirlockException(Kind.BAD_INPUT, file + " is not a complete airlock revocation list", null);
+        throw new AirlockException(Kind.BAD_INPUT, source + " is not a complete airlock revocation list", null);
       }
       return l;
     } catch (IOException e) {
-      throw new AirlockException(Kind.BAD_INPUT, "cannot read revocation list " + file + ": " + e.getMessage(),
+      throw new AirlockException(Kind.BAD_INPUT, source + " is not an airlock revocation list: " + e.getMessage(),
           "pass the revoked.json written by 'airlock keys revoke'", e);
     }
   }

@@ -16,6 +16,8 @@ public final class BundleLayout {
   public static final String CHECKSUMS = "airlock/checksums.txt";
   /** Detached signature over the manifest and the checksums, with the signer's certificate. JSON. */
   public static final String SIGNATURE = "airlock/signature.json";
+  /** A root-signed list of revoked signing key ids the vendor ships to installers; optional. JSON. */
+  public static final String REVOCATIONS = "airlock/revocations.json";
   public static final String OCI_LAYOUT = "oci-layout";
   public static final String OCI_INDEX = "index.json";
   public static final String BLOBS_PREFIX = "blobs/sha256/";

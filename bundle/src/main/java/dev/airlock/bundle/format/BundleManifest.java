@@ -24,12 +24,13 @@ import java.util.List;
  * @param components components in install order
  * @param images every image with its digest
  * @param totals sizes
+ * @param revocations entry name of the revocation list the bundle ships, or null
  */
 @JsonPropertyOrder({"apiVersion", "kind", "name", "version", "description", "upgradesFrom", "kubernetes",
-    "requirements", "created", "builder", "components", "images", "totals"})
+    "requirements", "created", "builder", "components", "images", "totals", "revocations"})
 public record BundleManifest(String apiVersion, String kind, String name, String version, String description,
     String upgradesFrom, String kubernetes, Requirements requirements, Instant created, Builder builder,
-    List<Component> components, List<Image> images, Totals totals) {
+    List<Component> components, List<Image> images, Totals totals, String revocations) {
 
   public static final String API_VERSION = "airlock.dev/v1alpha1";
   public static final String KIND = "BundleManifest";

@@ -22,11 +22,12 @@ import java.util.Optional;
  * @param platforms default platform filter for multi-arch images (empty: keep every platform)
  * @param components what gets installed, one Helm release each
  * @param images images to include beyond those found by rendering the charts
+ * @param revocations a root-signed list of revoked signing keys to ship to installers, if any
  * @param specFile where the spec was read from
  */
 public record BundleSpec(String name, SemVer version, String description, Optional<VersionRange> upgradesFrom,
     Optional<VersionRange> kubernetes, Requirements requirements, List<Mirror> mirrors, List<Platform> platforms,
-    List<ComponentSpec> components, List<ImageReference> images, Path specFile) {
+    List<ComponentSpec> components, List<ImageReference> images, Optional<Path> revocations, Path specFile) {
 
   public static final String API_VERSION = "airlock.dev/v1alpha1";
   public static final String KIND = "Bundle";
@@ -42,7 +43,7 @@ public record BundleSpec(String name, SemVer version, String description, Option
     List<Mirror> all = new java.util.ArrayList<>(more);
     all.addAll(mirrors);
     return new BundleSpec(name, version, description, upgradesFrom, kubernetes, requirements, all, platforms,
-        components, images, specFile);
+        components, images, revocations, specFile);
   }
 
   /**

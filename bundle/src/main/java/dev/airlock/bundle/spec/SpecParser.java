@@ -83,7 +83,7 @@ public final class SpecParser {
     }
     Fields top = new Fields(root, "");
     top.allow("apiVersion", "kind", "name", "version", "description", "upgradesFrom", "kubernetes", "requirements",
-        "mirrors", "platforms", "components", "images");
+        "mirrors", "platforms", "components", "images", "revocations");
     String apiVersion = top.requiredString("apiVersion");
     if (!apiVersion.equals(BundleSpec.API_VERSION)) {
       throw error(top.node("apiVersion"), "apiVersion", "is '" + apiVersion + "'; this airlock reads "
@@ -153,8 +153,12 @@ public final class SpecParser {
       }
     }
     checkCycles(components, componentNodes);
+    Optional<Path> revocations = top.optionalString("revocations").map(this::resolve);
+    revocations.filter(p -> !Files.isRegularFile(p)).ifPresent(p -> {
+      throw error(top.node("revocations"), "revocations", p + " does not exist");
+    });
     return new BundleSpec(name, version, description, upgradesFrom, kubernetes, requirements, mirrors, platforms,
-        components, images, file);
+        components, images, revocations, file);
   }
 
   private ComponentSpec component(Node node, String path) {

@@ -39,6 +39,9 @@ public class InspectCommand implements Callable<Integer> {
           .append(m.builder().version()).append('\n');
       t.append("Signed by:    key ").append(sig.keyId()).append(" (root ").append(sig.certificate().issuer())
           .append(", ").append(sig.certificate().subject()).append(")\n");
+      if (m.revocations() != null) {
+        t.append("Revocations:  ships a revocation list (").append(m.revocations()).append(")\n");
+      }
       t.append("Upgrades:     ").append(m.upgradesFrom() == null ? "(any)" : m.upgradesFrom()).append('\n');
       t.append("Kubernetes:   ").append(m.kubernetes() == null ? "(any)" : m.kubernetes()).append('\n');
       if (m.requirements() != null && (m.requirements().cpu() != null || m.requirements().memory() != null)) {

@@ -1,5 +1,7 @@
 package dev.airlock.installer.cli;
 
+import dev.airlock.bundle.format.BundleFile;
+import dev.airlock.bundle.format.BundleLayout;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.AirlockException.Kind;
 import dev.airlock.keys.Ed25519;
@@ -21,7 +23,8 @@ public class TrustOptions {
   public List<Path> trustRoots = new ArrayList<>();
 
   @Option(names = "--revocations", paramLabel = "FILE",
-      description = "refuse the signing keys revoked in this root-signed list (revoked.json); repeatable")
+      description = "refuse the signing keys revoked in this root-signed list: a revoked.json, or a bundle that "
+          + "ships one; repeatable")
   public List<Path> revocations = new ArrayList<>();
 
   public TrustedRoots roots() {
@@ -31,9 +34,32 @@ public class TrustOptions {
     }
     TrustedRoots roots = TrustedRoots.of(keys);
     for (Path r : revocations) {
-      roots = roots.withRevocations(RevocationList.read(r));
+      roots = roots.withRevocations(readRevocations(r));
     }
     return roots;
+  }
+
+  private static RevocationList readRevocations(Path file) {
+    if (!isBundle(file)) {
+      return RevocationList.read(file);
+    }
+    try (BundleFile bundle = BundleFile.open(file)) {
+      String entry = bundle.readHead().manifest().revocations();
+      if (entry == null || bundle.index().get(entry) == null) {
+        throw new AirlockException(Kind.BAD_INPUT, "bundle " + file + " ships no revocation list",
+            "pass the revoked.json the vendor sent, or a bundle built with 'revocations:' in its spec");
+      }
+      return RevocationList.parse(bundle.readAll(bundle.index().get(entry)), file + ":" + entry);
+    }
+  }
+
+  private static boolean isBundle(Path file) {
+    try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+      byte[] head = in.readNBytes(BundleLayout.MANIFEST.length());
+      return new String(head, StandardCharsets.US_ASCII).equals(BundleLayout.MANIFEST);
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   public static List<Ed25519.PublicKey> compiledIn() {
