@@ -10,7 +10,6 @@ import dev.airlock.oci.ImageReference;
 import dev.airlock.oci.MediaTypes;
 import dev.airlock.oci.RegistryClient;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -172,11 +171,5 @@ final class Charts {
     } else if (node instanceof List<?> list) {
       list.forEach(x -> collect(x, out));
     }
-  }
-
-  static byte[] readAllBytes(InputStream in) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    in.transferTo(out);
-    return out.toByteArray();
   }
 }

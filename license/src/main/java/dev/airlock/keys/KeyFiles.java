@@ -2,13 +2,9 @@ package dev.airlock.keys;
 
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.AirlockException.Kind;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
+import dev.airlock.io.AtomicFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -73,24 +69,7 @@ public final class KeyFiles {
     }
   }
 
-  /** Writes to a temporary file in the same directory, then renames: no half-written key is ever visible. */
   private static void writeAtomically(Path target, String content, boolean secret) {
-    Path dir = target.toAbsolutePath().getParent();
-    try {
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--")));
-      try {
-        Files.writeString(tmp, content, StandardCharsets.US_ASCII);
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
-    } catch (FileAlreadyExistsException e) {
-      throw new AirlockException(Kind.BAD_INPUT, target + " already exists", null, e);
-    } catch (IOException e) {
-      throw new AirlockException(Kind.IO, "cannot write " + target + ": " + e.getMessage(),
-          "check that the directory exists and is writable", e);
-    }
+    AtomicFiles.write(target, content, secret, false);
   }
 }

@@ -8,6 +8,7 @@ import dev.airlock.installer.BuildInfo;
 import dev.airlock.installer.cli.Console;
 import dev.airlock.installer.cli.OutputOptions;
 import dev.airlock.installer.cli.RegistryFlags;
+import dev.airlock.installer.cli.SigningOptions;
 import dev.airlock.keys.SigningKey;
 import dev.airlock.oci.Platform;
 import java.nio.file.Path;
@@ -28,11 +29,7 @@ public class BuildCommand implements Callable<Integer> {
   @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "the bundle file to write")
   Path out;
 
-  @Option(names = "--key", required = true, paramLabel = "FILE", description = "signing private key (signing.key)")
-  Path key;
-
-  @Option(names = "--cert", required = true, paramLabel = "FILE", description = "signing certificate (signing.cert)")
-  Path cert;
+  @Mixin SigningOptions signingOptions;
 
   @Option(names = "--platform", paramLabel = "OS/ARCH[,...]", split = ",",
       description = "keep only these platforms of multi-arch images (default: the spec's platforms, else all)")
@@ -59,7 +56,7 @@ public class BuildCommand implements Callable<Integer> {
     Console console = new Console(output);
     BundleSpec parsed = SpecParser.parse(spec);
     List<Mirror> extra = mirrors.stream().map(Mirror::parse).toList();
-    SigningKey signing = SigningKey.load(key, cert);
+    SigningKey signing = signingOptions.load();
     Bundler bundler = Bundler.from(parsed.withMirrors(extra))
         .registries(registry.options())
         .parallelism(parallel)

@@ -130,7 +130,7 @@ public final class Console implements EventHandler {
       lastDraw = now;
       int width = 30;
       int filled = percent * width / 100;
-      long eta = rate > 0 ? (long) ((total - done) / rate) : -1;
+      long eta = rate > 0 ? (long) Math.ceil((total - done) / rate) : -1;
       err.print(String.format(Locale.ROOT, "\r    [%s%s] %3d%% %s/%s %s/s ETA %s ", "#".repeat(filled),
           ".".repeat(width - filled), percent, bytes(done), bytes(total), bytes((long) rate),
           eta < 0 ? "?" : eta + "s"));

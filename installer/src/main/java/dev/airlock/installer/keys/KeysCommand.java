@@ -84,7 +84,7 @@ public class KeysCommand {
     @Mixin OutputOptions output;
 
     @Override
-    public Integer call() throws java.io.IOException {
+    public Integer call() {
       dev.airlock.keys.RevocationList previous = java.nio.file.Files.exists(list)
           ? dev.airlock.keys.RevocationList.read(list) : null;
       java.util.Set<dev.airlock.keys.KeyId> ids = new java.util.TreeSet<>(
@@ -92,11 +92,7 @@ public class KeysCommand {
       keyIds.forEach(k -> ids.add(new dev.airlock.keys.KeyId(k)));
       dev.airlock.keys.RevocationList next = dev.airlock.keys.RevocationList.revoke(previous, ids,
           dev.airlock.keys.Ed25519.readPrivateKey(rootKey), Instant.now());
-      Path tmp = java.nio.file.Files.createTempFile(list.toAbsolutePath().getParent(), "." + list.getFileName(),
-          ".tmp");
-      java.nio.file.Files.writeString(tmp, next.toJson());
-      java.nio.file.Files.move(tmp, list, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      dev.airlock.io.AtomicFiles.write(list, next.toJson(), false, true);
       var json = Console.JSON.createObjectNode().put("file", list.toString()).put("sequence", next.sequence());
       json.set("revoked", Console.JSON.valueToTree(next.revoked()));
       new Console(output).result(list + ": " + next.revoked().size() + " revoked signing keys (sequence "

@@ -4,15 +4,12 @@ import dev.airlock.error.AirlockException;
 import dev.airlock.error.AirlockException.Kind;
 import dev.airlock.installer.cli.Console;
 import dev.airlock.installer.cli.OutputOptions;
-import dev.airlock.keys.SigningKey;
+import dev.airlock.installer.cli.SigningOptions;
+import dev.airlock.io.AtomicFiles;
 import dev.airlock.license.License;
 import dev.airlock.license.LicenseFile;
 import dev.airlock.license.LicenseIssuer;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
@@ -62,11 +59,7 @@ public class IssueCommand implements Callable<Integer> {
       description = "order among this customer's licenses (default: the issue time in seconds, always higher)")
   long sequence;
 
-  @Option(names = "--key", required = true, paramLabel = "FILE", description = "signing private key")
-  Path key;
-
-  @Option(names = "--cert", required = true, paramLabel = "FILE", description = "signing certificate")
-  Path cert;
+  @Mixin SigningOptions signing;
 
   @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "the license file to write")
   Path out;
@@ -78,18 +71,8 @@ public class IssueCommand implements Callable<Integer> {
     LocalDate end = date(expires, "--expires");
     LicenseFile file = LicenseIssuer.issue(new LicenseIssuer.Terms(customer, product, end, graceDays,
         updatesUntil == null ? end : date(updatesUntil, "--updates-until"), seats, clusters, features, channel,
-        sequence), SigningKey.load(key, cert), Instant.now());
-    if (Files.exists(out)) {
-      throw new AirlockException(Kind.BAD_INPUT, out + " already exists; airlock does not overwrite licenses",
-          "choose another -o file");
-    }
-    try {
-      Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), "." + out.getFileName(), ".tmp");
-      Files.writeString(tmp, file.toYaml(), StandardCharsets.UTF_8);
-      Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new AirlockException(Kind.IO, "cannot write " + out + ": " + e.getMessage(), null, e);
-    }
+        sequence), signing.load(), Instant.now());
+    AtomicFiles.write(out, file.toYaml(), false, false);
     License l = file.license();
     new Console(output).result("issued license " + l.id() + " for " + l.customer() + " (" + l.product() + ", "
         + l.seats() + " seats, until " + l.expires() + ", sequence " + l.sequence() + ") -> " + out,
