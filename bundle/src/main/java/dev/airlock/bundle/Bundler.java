@@ -147,10 +147,6 @@ public final class Bundler {
     ResolvedImage withPlatforms(List<String> p) {
       return new ResolvedImage(ref, digest, mediaType, size, p, blobs, topSize);
     }
-
-    long blobSizeOfTop() {
-      return topSize;
-    }
   }
 
   public Result build(Path output) {
@@ -218,14 +214,13 @@ public final class Bundler {
       events.on(new Event.PhaseFinished(PHASE_RESOLVE, images.size() + " images, " + blobs.size() + " blobs"));
 
       // 3. plan the file; blobs an interrupted build of the same content completed are reused
-      Instant created = now;
       Plan plan;
       try {
-        plan = plan(created, charts, componentImages, images, manifests, blobs);
+        plan = plan(now, charts, componentImages, images, manifests, blobs);
       } catch (IOException e) {
         throw new AirlockException(Kind.IO, "cannot read a chart or values file: " + e.getMessage(), null, e);
       }
-      try (BundleWriter writer = new BundleWriter(target, plan.items(), created.getEpochSecond())) {
+      try (BundleWriter writer = new BundleWriter(target, plan.items(), now.getEpochSecond())) {
         Set<Digest> done = writer.open();
         if (!done.isEmpty()) {
           events.info("resuming " + writer.partial().getFileName() + ": " + done.size()
@@ -618,7 +613,7 @@ public final class Bundler {
       OciConversion.Converted c = layout.get(img.digest());
       d.put("mediaType", c != null ? c.mediaType() : img.mediaType());
       d.put("digest", (c != null ? c.digest() : img.digest()).toString());
-      d.put("size", c != null ? c.size() : img.blobSizeOfTop());
+      d.put("size", c != null ? c.size() : img.topSize());
       ObjectNode ann = d.putObject("annotations");
       ann.put(BundleLayout.ANNOTATION_IMAGE_NAME, img.ref().toString());
       ann.put(BundleLayout.ANNOTATION_REF_NAME, img.ref().toString());

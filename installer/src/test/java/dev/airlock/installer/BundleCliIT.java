@@ -240,6 +240,39 @@ class BundleCliIT {
   }
 
   @Test
+  void dockerConfigCredentials_inlineAuthsAndCredentialHelpers_work(@TempDir Path tmp) throws Exception {
+    try (RegistryServer secure = RegistryServer.startSecure("vendor", "helper-pass")) {
+      ExampleImages.seed(secure, tmp.resolve("images"));
+      String[] build = {"bundle", "build", "-f", Cli.REPO.resolve("examples/platform/bundle.yaml").toString(),
+          "-o", "x.airlock", "--key", dir.resolve("keys/signing.key").toString(), "--cert",
+          dir.resolve("keys/signing.cert").toString(), "--mirror", "docker.io=" + secure.host() + "/hub",
+          "--registry-ca", secure.caFile().toString()};
+      // 1. inline auths, as 'docker login' writes them
+      Path inline = Files.createDirectories(tmp.resolve("inline"));
+      String auth = java.util.Base64.getEncoder().encodeToString("vendor:helper-pass".getBytes());
+      Files.writeString(inline.resolve("config.json"), "{\"auths\":{\"" + secure.host() + "\":{\"auth\":\""
+          + auth + "\"}}}");
+      Cli.Run r1 = Cli.run(tmp, null, Map.of("DOCKER_CONFIG", inline.toString()), build);
+      assertThat(r1.exit()).as(r1.toString()).isZero();
+      // 2. a credential helper program, found on PATH as docker-credential-NAME
+      Path bin = Files.createDirectories(tmp.resolve("bin"));
+      Path helper = bin.resolve("docker-credential-airlocktest");
+      Files.writeString(helper, "#!/bin/sh\nread server\n[ \"$1\" = get ] && [ \"$server\" = \"" + secure.host()
+          + "\" ] && echo '{\"Username\":\"vendor\",\"Secret\":\"helper-pass\"}' && exit 0\n"
+          + "echo 'credentials not found' >&2; exit 1\n");
+      helper.toFile().setExecutable(true);
+      Path helped = Files.createDirectories(tmp.resolve("helped"));
+      Files.writeString(helped.resolve("config.json"), "{\"credHelpers\":{\"" + secure.host()
+          + "\":\"airlocktest\"}}");
+      Files.deleteIfExists(tmp.resolve("x.airlock"));
+      Cli.Run r2 = Cli.run(tmp, null, Map.of("DOCKER_CONFIG", helped.toString(), "PATH",
+          bin + ":" + System.getenv("PATH")), build);
+      assertThat(r2.exit()).as(r2.toString()).isZero();
+      assertThat(tmp.resolve("x.airlock")).isRegularFile();
+    }
+  }
+
+  @Test
   void unreachableRegistry_exits11_namingTheRegistry(@TempDir Path tmp) {
     int closed = RegistryServer.freePort();
     Cli.Run r = Cli.run(tmp, "bundle", "build", "-f", Cli.REPO.resolve("examples/platform/bundle.yaml").toString(),
