@@ -18,11 +18,15 @@ import dev.airlock.keys.KeyId;
 import dev.airlock.keys.RevocationList;
 import dev.airlock.oci.CredentialStore;
 import dev.airlock.oci.Credentials;
+import dev.airlock.oci.Digest;
+import dev.airlock.oci.MediaTypes;
 import dev.airlock.oci.Platform;
+import dev.airlock.oci.RegistryClient;
 import dev.airlock.oci.RegistryOptions;
 import dev.airlock.testing.RegistryServer;
 import dev.airlock.testing.TestImages;
 import dev.airlock.testing.TestImages.Layer;
+import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -165,6 +169,45 @@ class BundlerTest {
         s.specFile());
     return Bundler.from(withList).registries(RegistryOptions.defaults().withInsecureHosts(Set.of(registry.host())))
         .signWith(keys.signing()).cacheDir(cache);
+  }
+
+  @Test
+  void ociChart_isPulledFromTheRegistry_throughTheMirror(@TempDir Path tmp) throws Exception {
+    // Package the example's UI chart and push it as a Helm OCI artifact, under the mirror prefix.
+    Charts.Packaged ui = Charts.prepare(new dev.airlock.bundle.spec.ChartSource.Directory(
+        Fixtures.EXAMPLE.getParent().resolve("charts/ui")), tmp, null, r -> r);
+    byte[] chart = Files.readAllBytes(ui.tgz());
+    byte[] config = "{\"name\":\"platform-ui\",\"version\":\"1.4.0\"}".getBytes();
+    RegistryClient client = new RegistryClient(RegistryOptions.defaults().withInsecureHosts(Set.of(registry.host())));
+    String repo = "hub/charts/platform-ui";
+    client.pushBlob(registry.host(), repo, Digest.of(chart), chart.length, () -> new ByteArrayInputStream(chart),
+        null);
+    client.pushBlob(registry.host(), repo, Digest.of(config), config.length, () -> new ByteArrayInputStream(config),
+        null);
+    String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+        + "\"config\":{\"mediaType\":\"application/vnd.cncf.helm.config.v1+json\",\"digest\":\""
+        + Digest.of(config) + "\",\"size\":" + config.length + "},\"layers\":[{\"mediaType\":\""
+        + MediaTypes.HELM_CHART_CONTENT + "\",\"digest\":\"" + Digest.of(chart) + "\",\"size\":" + chart.length
+        + "}]}";
+    client.putManifest(registry.host(), repo, "1.4.0", manifest.getBytes(), MediaTypes.OCI_MANIFEST);
+
+    BundleSpec s = SpecParser.parse(Fixtures.EXAMPLE)
+        .withMirrors(List.of(Mirror.parse("docker.io=" + registry.host() + "/hub"),
+            Mirror.parse("charts.example.com=" + registry.host() + "/hub")));
+    List<BundleSpec.ComponentSpec> components = new java.util.ArrayList<>(s.components());
+    BundleSpec.ComponentSpec old = components.get(3);
+    components.set(3, new BundleSpec.ComponentSpec(old.name(), old.required(),
+        new dev.airlock.bundle.spec.ChartSource.Oci("charts.example.com", "charts/platform-ui", "1.4.0"),
+        old.values(), old.namespace(), old.releaseName(), old.dependsOn(), old.images()));
+    BundleSpec withOci = new BundleSpec(s.name(), s.version(), s.description(), s.upgradesFrom(), s.kubernetes(),
+        s.requirements(), s.mirrors(), s.platforms(), components, s.images(), s.revocations(), s.specFile());
+    Bundler.Result r = Bundler.from(withOci).registries(RegistryOptions.defaults()
+        .withInsecureHosts(Set.of(registry.host()))).signWith(keys.signing()).build(tmp.resolve("oci.airlock"));
+    BundleManifest.Component c = r.manifest().components().get(3);
+    assertThat(c.chart().source()).isEqualTo("oci://charts.example.com/charts/platform-ui:1.4.0");
+    assertThat(c.chart().digest()).isEqualTo(Digest.of(chart).toString());
+    assertThat(c.images()).containsExactly("docker.io/library/nginx:1.27-alpine");
+    new BundleVerifier(keys.trust(), Clock.systemUTC(), e -> {}).verify(r.output());
   }
 
   @Test
