@@ -244,39 +244,158 @@ public final class RegistryClient {
     if (blobSize(registry, repository, digest).isPresent()) {
       return false;
     }
-    String what = "upload blob " + digest.shortHex() + " to " + registry + "/" + repository;
-    String start = "/v2/" + repository + "/blobs/uploads/";
-    if (mountFrom != null && !mountFrom.equals(repository)) {
-      HttpResponse<Void> m = send(registry, repository, true, "POST", start + "?mount=" + digest + "&from="
-          + enc(mountFrom), HttpRequest.BodyPublishers.noBody(), Map.of("Content-Length", "0"),
-          HttpResponse.BodyHandlers.discarding(), what);
-      if (m.statusCode() == 201) {
-        return false;
-      }
-      if (m.statusCode() == 202) {
-        return putUpload(registry, repository, digest, size, content, location(registry, m.headers(), what), what);
-      }
+    if (mountFrom != null && mountBlob(registry, repository, digest, mountFrom)) {
+      return false;
     }
-    HttpResponse<Void> r = send(registry, repository, true, "POST", start, HttpRequest.BodyPublishers.noBody(),
-        Map.of(), HttpResponse.BodyHandlers.discarding(), what);
+    uploadBlob(registry, repository, digest, size, (from, length) -> {
+      InputStream in = content.get();
+      try {
+        in.skipNBytes(from);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      return new BoundedStream(in, length);
+    }, 0);
+    return true;
+  }
+
+  /** Asks the registry to link a blob from another repository; true if it did (HTTP 201). */
+  public boolean mountBlob(String registry, String repository, Digest digest, String fromRepository) {
+    if (fromRepository.equals(repository)) {
+      return false;
+    }
+    String what = "mount blob " + digest.shortHex() + " into " + registry + "/" + repository;
+    HttpResponse<Void> m = send(registry, repository, true, "POST", "/v2/" + repository + "/blobs/uploads/?mount="
+        + digest + "&from=" + enc(fromRepository), HttpRequest.BodyPublishers.noBody(), Map.of(),
+        HttpResponse.BodyHandlers.discarding(), what);
+    if (m.statusCode() == 201) {
+      return true;
+    }
+    if (m.statusCode() == 202) {
+      // The registry opened an upload instead of mounting; abandon it.
+      m.headers().firstValue("Location").ifPresent(loc -> cancelUpload(registry, repository, loc));
+      return false;
+    }
+    throw httpError(m.statusCode(), m.headers(), "", what, registry);
+  }
+
+  /** Opens a stream over {@code length} bytes of a blob from offset {@code from}. */
+  @FunctionalInterface
+  public interface BlobContent {
+    InputStream open(long from, long length);
+  }
+
+  /**
+   * Uploads a blob: in one PUT, or in PATCH chunks when the registry asks for them ({@code OCI-Chunk-Min-Length})
+   * or when {@code chunkSize} is positive and smaller than the blob. The registry checks the digest.
+   */
+  public void uploadBlob(String registry, String repository, Digest digest, long size, BlobContent content,
+      long chunkSize) {
+    String what = "upload blob " + digest.shortHex() + " to " + registry + "/" + repository;
+    HttpResponse<Void> r = send(registry, repository, true, "POST", "/v2/" + repository + "/blobs/uploads/",
+        HttpRequest.BodyPublishers.noBody(), Map.of(), HttpResponse.BodyHandlers.discarding(), what);
     if (r.statusCode() != 202) {
       throw httpError(r.statusCode(), r.headers(), "", what, registry);
     }
-    return putUpload(registry, repository, digest, size, content, location(registry, r.headers(), what), what);
+    String location = location(registry, r.headers(), what);
+    long minChunk = r.headers().firstValueAsLong("OCI-Chunk-Min-Length").orElse(0);
+    long chunk = Math.max(chunkSize, minChunk);
+    if (chunk <= 0 || chunk >= size) {
+      putUpload(registry, repository, digest, size, () -> content.open(0, size), location, what);
+      return;
+    }
+    long done = 0;
+    while (done < size) {
+      long n = Math.min(chunk, size - done);
+      long start = done;
+      HttpResponse<String> p = sendUrl(registry, repository, true, "PATCH", location,
+          () -> HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
+              () -> content.open(start, n)), n),
+          Map.of("Content-Type", "application/octet-stream", "Content-Range", start + "-" + (start + n - 1)),
+          HttpResponse.BodyHandlers.ofString(), what + " (chunk at byte " + start + ")");
+      if (p.statusCode() != 202) {
+        throw httpError(p.statusCode(), p.headers(), p.body(), what, registry);
+      }
+      location = location(registry, p.headers(), what);
+      done += n;
+    }
+    String sep = location.contains("?") ? "&" : "?";
+    HttpResponse<String> fin = sendUrl(registry, repository, true, "PUT", location + sep + "digest="
+        + enc(digest.toString()), HttpRequest.BodyPublishers::noBody, Map.of(),
+        HttpResponse.BodyHandlers.ofString(), what);
+    if (fin.statusCode() != 201) {
+      throw httpError(fin.statusCode(), fin.headers(), fin.body(), what, registry);
+    }
   }
 
-  private boolean putUpload(String registry, String repository, Digest digest, long size,
+  private void cancelUpload(String registry, String repository, String location) {
+    try {
+      sendUrl(registry, repository, true, "DELETE", location.startsWith("http") ? location : baseUrl(registry)
+          + location, HttpRequest.BodyPublishers::noBody, Map.of(), HttpResponse.BodyHandlers.discarding(),
+          "cancel an upload");
+    } catch (AirlockException ignored) {
+      // an abandoned upload expires on the registry by itself
+    }
+  }
+
+  /** Digest of the manifest a tag or digest points at, if the repository has it. */
+  public Optional<Digest> manifestDigest(String registry, String repository, String reference) {
+    String what = "check manifest " + registry + "/" + repository + ":" + reference;
+    HttpResponse<Void> r = send(registry, repository, false, "HEAD", "/v2/" + repository + "/manifests/" + reference,
+        null, Map.of("Accept", MediaTypes.MANIFEST_ACCEPT), HttpResponse.BodyHandlers.discarding(), what);
+    if (r.statusCode() == 404) {
+      return Optional.empty();
+    }
+    if (r.statusCode() != 200) {
+      throw httpError(r.statusCode(), r.headers(), "", what, registry);
+    }
+    return r.headers().firstValue("Docker-Content-Digest").filter(Digest::isDigest).map(Digest::parse);
+  }
+
+  private void putUpload(String registry, String repository, Digest digest, long size,
       Supplier<InputStream> content, String location, String what) {
     String sep = location.contains("?") ? "&" : "?";
     String url = location + sep + "digest=" + enc(digest.toString());
-    HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.fromPublisher(
-        HttpRequest.BodyPublishers.ofInputStream(content), size);
-    HttpResponse<String> r = sendUrl(registry, repository, true, "PUT", url, () -> body,
+    HttpResponse<String> r = sendUrl(registry, repository, true, "PUT", url,
+        () -> HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(content), size),
         Map.of("Content-Type", "application/octet-stream"), HttpResponse.BodyHandlers.ofString(), what);
     if (r.statusCode() != 201) {
       throw httpError(r.statusCode(), r.headers(), r.body(), what, registry);
     }
-    return true;
+  }
+
+  /** An input stream that ends after {@code limit} bytes. */
+  private static final class BoundedStream extends java.io.FilterInputStream {
+    private long left;
+
+    BoundedStream(InputStream in, long limit) {
+      super(in);
+      this.left = limit;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int b = super.read();
+      if (b >= 0) {
+        left--;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int n = super.read(b, off, (int) Math.min(len, left));
+      if (n > 0) {
+        left -= n;
+      }
+      return n;
+    }
   }
 
   public Digest putManifest(String registry, String repository, String reference, byte[] bytes, String mediaType) {
@@ -356,7 +475,7 @@ public final class RegistryClient {
               "pass the registry's CA certificate with --registry-ca FILE, or --insecure-registry " + registry
                   + " if it speaks plain HTTP", e);
         }
-        if (attempt >= options.maxAttempts() || body != null && !method.equals("PUT")) {
+        if (attempt >= options.maxAttempts() || body != null && !method.equals("PUT") && !method.equals("PATCH")) {
           throw unreachable(registry, what, e);
         }
         sleep(attempt);

@@ -273,6 +273,37 @@ class BundleCliIT {
   }
 
   @Test
+  void push_intoACorporateRegistry_thenRerunIsANoOp_andUntrustedBundlesPushNothing(@TempDir Path tmp)
+      throws IOException {
+    try (RegistryServer corp = RegistryServer.startSecure("admin", "corp-pass")) {
+      String[] push = {"bundle", "push", bundle.toString(), "--registry", corp.host() + "/platform",
+          "--registry-username", "admin", "--registry-password-stdin", "--registry-ca", corp.caFile().toString(),
+          "--trust-root", dir.resolve("keys/root.pub").toString(), "--output", "json"};
+      Cli.Run first = Cli.run(tmp, "corp-pass\n", Map.of(), push);
+      assertThat(first.exit()).as(first.toString()).isZero();
+      List<String> lines = first.outLines();
+      JsonNode result = JSON.readTree(lines.get(lines.size() - 1));
+      assertThat(result.path("blobsUploaded").asInt()).isPositive();
+      assertThat(result.path("images")).hasSize(5);
+      assertThat(result.path("images").get(0).path("target").asText()).startsWith(corp.host() + "/platform/");
+
+      Cli.Run again = Cli.run(tmp, "corp-pass\n", Map.of(), push);
+      assertThat(again.exit()).as(again.toString()).isZero();
+      JsonNode second = JSON.readTree(again.outLines().get(again.outLines().size() - 1));
+      assertThat(second.path("blobsUploaded").asInt()).isZero();
+      assertThat(second.path("manifestsPut").asInt()).isZero();
+
+      try (RegistryServer fresh = RegistryServer.startPlain()) {
+        Cli.Run untrusted = Cli.run(tmp, "bundle", "push", bundle.toString(), "--registry", fresh.host(),
+            "--insecure-registry", fresh.host());
+        assertThat(untrusted.exit()).isEqualTo(10);
+        assertThat(fresh.storageDir()).satisfiesAnyOf(d -> assertThat(d).doesNotExist(),
+            d -> assertThat(Files.walk(d).filter(Files::isRegularFile).count()).isZero());
+      }
+    }
+  }
+
+  @Test
   void unreachableRegistry_exits11_namingTheRegistry(@TempDir Path tmp) {
     int closed = RegistryServer.freePort();
     Cli.Run r = Cli.run(tmp, "bundle", "build", "-f", Cli.REPO.resolve("examples/platform/bundle.yaml").toString(),

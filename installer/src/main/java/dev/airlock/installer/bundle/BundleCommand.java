@@ -3,6 +3,7 @@ package dev.airlock.installer.bundle;
 import picocli.CommandLine.Command;
 
 /** {@code airlock bundle ...}. */
-@Command(name = "bundle", mixinStandardHelpOptions = true, description = "Build, verify, inspect and serve bundles.",
-    subcommands = {BuildCommand.class, VerifyCommand.class, InspectCommand.class, ServeCommand.class})
+@Command(name = "bundle", mixinStandardHelpOptions = true, description = "Build, verify, inspect, serve and push bundles.",
+    subcommands = {BuildCommand.class, VerifyCommand.class, InspectCommand.class, ServeCommand.class,
+        PushCommand.class})
 public class BundleCommand {}

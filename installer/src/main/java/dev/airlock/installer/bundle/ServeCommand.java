@@ -51,9 +51,7 @@ public class ServeCommand implements java.util.concurrent.Callable<Integer> {
     InetSocketAddress address = parse(listen);
     BundleFile bundle = BundleFile.open(file);
     BundleVerifier verifier = new BundleVerifier(trust.roots(), Clock.systemUTC(), console);
-    if (!skipVerify) {
-      verifier.verify(bundle);
-    }
+    verifier.verify(bundle, !skipVerify);
     BundleRegistry registry = new BundleRegistry(bundle);
     HttpServer server;
     try {

@@ -1,0 +1,342 @@
+package dev.airlock.airgap.push;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.airlock.bundle.event.Event;
+import dev.airlock.bundle.event.EventHandler;
+import dev.airlock.bundle.format.BundleFile;
+import dev.airlock.bundle.format.BundleLayout;
+import dev.airlock.bundle.format.BundleManifest;
+import dev.airlock.bundle.format.Json;
+import dev.airlock.bundle.format.TarIndex;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.AirlockException.Kind;
+import dev.airlock.oci.Digest;
+import dev.airlock.oci.ImageReference;
+import dev.airlock.oci.MediaTypes;
+import dev.airlock.oci.RegistryClient;
+import dev.airlock.oci.RegistryOptions;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Pushes a bundle's images into a registry straight out of the bundle file, without extracting it:
+ * {@code ImagePusher.from(bundle).to(target).push()}. Every blob is checked with HEAD first and skipped when present;
+ * a blob needed by several repositories is uploaded once and cross-repository mounted into the others; uploads run
+ * in parallel (bounded), monolithic or in chunks as the registry asks; then manifests by digest and the original
+ * tags. The receiving registry verifies every blob's digest. Running it again changes nothing.
+ */
+public final class ImagePusher {
+
+  public static final String PHASE = "push";
+
+  private final BundleFile bundle;
+  private RegistryTarget target;
+  private RegistryOptions options = RegistryOptions.defaults();
+  private int parallelism = 4;
+  private long chunkSize;
+  private final List<EventHandler> handlers = new ArrayList<>();
+
+  private ImagePusher(BundleFile bundle) {
+    this.bundle = bundle;
+  }
+
+  public static ImagePusher from(BundleFile bundle) {
+    return new ImagePusher(bundle);
+  }
+
+  public ImagePusher to(RegistryTarget t) {
+    this.target = t;
+    return this;
+  }
+
+  public ImagePusher registries(RegistryOptions o) {
+    this.options = o;
+    return this;
+  }
+
+  public ImagePusher parallelism(int n) {
+    if (n < 1 || n > 64) {
+      throw new AirlockException(Kind.BAD_INPUT, "parallelism must be between 1 and 64, not " + n, null);
+    }
+    this.parallelism = n;
+    return this;
+  }
+
+  /** Upload blobs larger than this in PATCH chunks of this size (0: one PUT unless the registry asks for chunks). */
+  public ImagePusher chunkSize(long bytes) {
+    this.chunkSize = bytes;
+    return this;
+  }
+
+  public ImagePusher addEventHandler(EventHandler h) {
+    handlers.add(h);
+    return this;
+  }
+
+  /**
+   * One pushed image.
+   *
+   * @param source the original reference recorded in the bundle
+   * @param target where it is now, by tag and digest: {@code registry/prefix/path:tag@sha256:…}
+   */
+  public record Pushed(String source, String target, String digest) {}
+
+  /**
+   * What a push did.
+   *
+   * @param images every image with its new reference
+   * @param blobsUploaded blobs whose bytes were sent
+   * @param bytesUploaded their bytes
+   * @param blobsMounted blobs linked from another repository of the registry
+   * @param blobsPresent blobs the registry already had
+   * @param manifestsPut manifests and tags written
+   */
+  public record Result(List<Pushed> images, int blobsUploaded, long bytesUploaded, int blobsMounted,
+      int blobsPresent, int manifestsPut) {
+    public Result {
+      images = List.copyOf(images);
+    }
+  }
+
+  /** A manifest to put, with its media type. */
+  private record ManifestBlob(Digest digest, String mediaType, byte[] bytes) {}
+
+  /** One image's work: its repository, its manifests (children first), its blobs. */
+  private record ImagePlan(ImageReference source, String repository, ManifestBlob top, List<ManifestBlob> children,
+      Set<Digest> blobs) {}
+
+  public Result push() {
+    if (target == null) {
+      throw new IllegalStateException("to(..) is required");
+    }
+    EventHandler events = e -> handlers.forEach(h -> h.on(e));
+    BundleManifest manifest = bundle.readHead().manifest();
+    List<ImagePlan> plans = plan(manifest);
+    RegistryClient client = new RegistryClient(options);
+    String registry = target.registry();
+
+    // Each blob's home: the first repository that needs it. Others mount from there.
+    Map<Digest, String> home = new LinkedHashMap<>();
+    long total = 0;
+    for (ImagePlan p : plans) {
+      for (Digest d : p.blobs()) {
+        if (home.putIfAbsent(d, p.repository()) == null) {
+          total += entry(d).size();
+        }
+      }
+    }
+    events.on(new Event.PhaseStarted(PHASE, "pushing " + plans.size() + " images (" + home.size() + " blobs) to "
+        + target, total));
+    AtomicInteger uploaded = new AtomicInteger();
+    AtomicInteger mounted = new AtomicInteger();
+    AtomicInteger present = new AtomicInteger();
+    AtomicInteger manifestsPut = new AtomicInteger();
+    AtomicLong bytes = new AtomicLong();
+    ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
+      Thread t = new Thread(r, "airlock-push");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      Map<Digest, CompletableFuture<Void>> homeUploads = new HashMap<>();
+      home.forEach((d, repo) -> homeUploads.put(d, CompletableFuture.runAsync(() -> {
+        if (client.blobSize(registry, repo, d).isPresent()) {
+          present.incrementAndGet();
+          events.on(new Event.Progress(PHASE, entry(d).size()));
+          return;
+        }
+        TarIndex.Entry e = entry(d);
+        client.uploadBlob(registry, repo, d, e.size(), (from, length) -> counting(bundle.open(e, from, length),
+            events), chunkSize);
+        uploaded.incrementAndGet();
+        bytes.addAndGet(e.size());
+      }, pool)));
+      List<CompletableFuture<Void>> imagesDone = new ArrayList<>();
+      for (ImagePlan p : plans) {
+        List<CompletableFuture<Void>> blobsDone = new ArrayList<>();
+        for (Digest d : p.blobs()) {
+          String from = home.get(d);
+          if (from.equals(p.repository())) {
+            blobsDone.add(homeUploads.get(d));
+          } else {
+            blobsDone.add(CompletableFuture.supplyAsync(() -> client.blobSize(registry, p.repository(), d)
+                .isPresent(), pool).thenCompose(has -> {
+                  if (has) {
+                    present.incrementAndGet();
+                    return CompletableFuture.<Void>completedFuture(null);
+                  }
+                  return homeUploads.get(d).thenRunAsync(() -> {
+                    if (client.mountBlob(registry, p.repository(), d, from)) {
+                      mounted.incrementAndGet();
+                    } else {
+                      TarIndex.Entry e = entry(d);
+                      client.uploadBlob(registry, p.repository(), d, e.size(), (off, len) -> bundle.open(e, off, len),
+                          chunkSize);
+                      uploaded.incrementAndGet();
+                      bytes.addAndGet(e.size());
+                    }
+                  }, pool);
+                }));
+          }
+        }
+        imagesDone.add(CompletableFuture.allOf(blobsDone.toArray(CompletableFuture[]::new))
+            .thenRunAsync(() -> putManifests(client, p, manifestsPut, events), pool));
+      }
+      CompletableFuture.allOf(imagesDone.toArray(CompletableFuture[]::new)).join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof AirlockException a) {
+        throw a;
+      }
+      if (cause instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new AirlockException(Kind.REMOTE, "push failed: " + cause, null, cause);
+    } finally {
+      pool.shutdownNow();
+    }
+    List<Pushed> pushed = new ArrayList<>();
+    for (ImagePlan p : plans) {
+      String tag = p.source().tag() == null ? "" : ":" + p.source().tag();
+      pushed.add(new Pushed(p.source().toString(), registry + "/" + p.repository() + tag + "@" + p.top().digest(),
+          p.top().digest().toString()));
+    }
+    events.on(new Event.PhaseFinished(PHASE, uploaded.get() + " blobs uploaded (" + bytes.get() + " bytes), "
+        + mounted.get() + " mounted, " + present.get() + " already present; " + manifestsPut.get()
+        + " manifests and tags written"));
+    return new Result(pushed, uploaded.get(), bytes.get(), mounted.get(), present.get(), manifestsPut.get());
+  }
+
+  private void putManifests(RegistryClient client, ImagePlan p, AtomicInteger put, EventHandler events) {
+    String registry = target.registry();
+    List<ManifestBlob> all = new ArrayList<>(p.children());
+    all.add(p.top());
+    for (ManifestBlob m : all) {
+      if (client.manifestDigest(registry, p.repository(), m.digest().toString()).isEmpty()) {
+        client.putManifest(registry, p.repository(), m.digest().toString(), m.bytes(), m.mediaType());
+        put.incrementAndGet();
+      }
+    }
+    if (p.source().tag() != null) {
+      Optional<Digest> tagged = client.manifestDigest(registry, p.repository(), p.source().tag());
+      if (tagged.isEmpty() || !tagged.get().equals(p.top().digest())) {
+        client.putManifest(registry, p.repository(), p.source().tag(), p.top().bytes(), p.top().mediaType());
+        put.incrementAndGet();
+      }
+    }
+    events.debug("pushed " + p.source() + " -> " + registry + "/" + p.repository() + "@" + p.top().digest());
+  }
+
+  private List<ImagePlan> plan(BundleManifest manifest) {
+    List<ImagePlan> plans = new ArrayList<>();
+    Map<String, String> taken = new HashMap<>();
+    for (BundleManifest.Image img : manifest.images()) {
+      ImageReference source = ImageReference.parse(img.ref());
+      String repository = target.repositoryFor(source);
+      String key = repository + ":" + (source.tag() == null ? img.digest() : source.tag());
+      String previous = taken.putIfAbsent(key, img.digest());
+      if (previous != null && !previous.equals(img.digest())) {
+        throw new AirlockException(Kind.BAD_INPUT, "two images of the bundle would both be pushed to "
+            + target.registry() + "/" + key + " (" + img.ref() + " and another with digest " + previous + ")",
+            "push to a registry prefix where their paths differ");
+      }
+      ManifestBlob top = manifestBlob(Digest.parse(img.digest()));
+      List<ManifestBlob> children = new ArrayList<>();
+      Set<Digest> blobs = new LinkedHashSet<>();
+      if (MediaTypes.isIndex(top.mediaType())) {
+        for (JsonNode child : json(top).path("manifests")) {
+          Digest d = Digest.parse(child.path("digest").asText());
+          if (bundle.index().get(BundleLayout.blobPath(d)) == null) {
+            throw new AirlockException(Kind.VERIFICATION, "bundle " + bundle.path() + " lacks manifest " + d + " of "
+                + img.ref(), "copy the bundle again from the vendor's original");
+          }
+          ManifestBlob m = manifestBlob(d);
+          children.add(m);
+          addBlobs(m, img.ref(), blobs);
+        }
+      } else {
+        addBlobs(top, img.ref(), blobs);
+      }
+      plans.add(new ImagePlan(source, repository, top, children, blobs));
+    }
+    return plans;
+  }
+
+  private void addBlobs(ManifestBlob m, String ref, Set<Digest> out) {
+    JsonNode json = json(m);
+    List<JsonNode> descriptors = new ArrayList<>();
+    descriptors.add(json.path("config"));
+    json.path("layers").forEach(descriptors::add);
+    for (JsonNode d : descriptors) {
+      Digest digest = Digest.parse(d.path("digest").asText());
+      if (bundle.index().get(BundleLayout.blobPath(digest)) == null) {
+        if (d.has("urls")) {
+          continue; // a foreign layer: the runtime fetches it from its URLs
+        }
+        throw new AirlockException(Kind.VERIFICATION, "bundle " + bundle.path() + " lacks blob " + digest + " of "
+            + ref, "copy the bundle again from the vendor's original");
+      }
+      out.add(digest);
+    }
+  }
+
+  private ManifestBlob manifestBlob(Digest d) {
+    byte[] bytes = bundle.readAll(entry(d));
+    JsonNode n = json(bytes, d);
+    String type = n.path("mediaType").asText("");
+    if (type.isEmpty()) {
+      type = n.has("manifests") ? MediaTypes.OCI_INDEX : MediaTypes.OCI_MANIFEST;
+    }
+    return new ManifestBlob(d, type, bytes);
+  }
+
+  private JsonNode json(ManifestBlob m) {
+    return json(m.bytes(), m.digest());
+  }
+
+  private JsonNode json(byte[] bytes, Digest d) {
+    try {
+      return Json.MAPPER.readTree(bytes);
+    } catch (IOException e) {
+      throw new AirlockException(Kind.VERIFICATION, "manifest " + d + " in " + bundle.path() + " is not JSON",
+          "copy the bundle again from the vendor's original", e);
+    }
+  }
+
+  private TarIndex.Entry entry(Digest d) {
+    TarIndex.Entry e = bundle.index().get(BundleLayout.blobPath(d));
+    if (e == null) {
+      throw new AirlockException(Kind.VERIFICATION, "bundle " + bundle.path() + " lacks blob " + d,
+          "copy the bundle again from the vendor's original");
+    }
+    return e;
+  }
+
+  private static InputStream counting(InputStream in, EventHandler events) {
+    return new FilterInputStream(in) {
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        int n = super.read(b, off, len);
+        if (n > 0) {
+          events.on(new Event.Progress(PHASE, n));
+        }
+        return n;
+      }
+    };
+  }
+}
