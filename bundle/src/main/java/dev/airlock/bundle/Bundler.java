@@ -65,6 +65,7 @@ public final class Bundler {
   private SigningKey signingKey;
   private Clock clock = Clock.systemUTC();
   private String builderVersion = "dev";
+  private DeltaBase deltaBase;
   private final List<EventHandler> handlers = new ArrayList<>();
 
   private Bundler(BundleSpec spec) {
@@ -117,6 +118,12 @@ public final class Bundler {
 
   public Bundler builderVersion(String v) {
     this.builderVersion = v;
+    return this;
+  }
+
+  /** Build a delta: leave out (and never download) layers and configs {@code base} already has. */
+  public Bundler deltaFrom(DeltaBase base) {
+    this.deltaBase = base;
     return this;
   }
 
@@ -549,6 +556,22 @@ public final class Bundler {
         }
       }
     }
+    // A delta leaves out the layers and configs its base has; manifests always stay (they are small and name
+    // everything).
+    BundleManifest.Delta delta = null;
+    if (deltaBase != null) {
+      List<String> omitted = new ArrayList<>();
+      long omittedBytes = 0;
+      for (var it = blobSizes.entrySet().iterator(); it.hasNext();) {
+        Map.Entry<Digest, Long> b = it.next();
+        if (!manifests.containsKey(b.getKey()) && deltaBase.blobs().contains(b.getKey())) {
+          omitted.add(b.getKey().toString());
+          omittedBytes += b.getValue();
+          it.remove();
+        }
+      }
+      delta = new BundleManifest.Delta(deltaBase.description(), omitted, omittedBytes);
+    }
     long imageBytes = images.stream().mapToLong(ResolvedImage::size).sum();
     long uniqueBytes = blobSizes.values().stream().mapToLong(Long::longValue).sum();
     List<BundleManifest.Image> imageDocs = new ArrayList<>();
@@ -566,7 +589,7 @@ public final class Bundler {
             spec.requirements().memory().orElse(null)),
         created, new BundleManifest.Builder("airlock", builderVersion), components, imageDocs,
         new BundleManifest.Totals(imageBytes, uniqueBytes, blobSizes.size()),
-        spec.revocations().isPresent() ? BundleLayout.REVOCATIONS : null);
+        spec.revocations().isPresent() ? BundleLayout.REVOCATIONS : null, delta);
     byte[] manifestBytes = manifest.toBytes();
 
     Map<String, Digest> sums = new LinkedHashMap<>();

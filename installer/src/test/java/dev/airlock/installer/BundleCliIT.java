@@ -316,6 +316,18 @@ class BundleCliIT {
   }
 
   @Test
+  void deltaFromTheSameContent_leavesOutEveryLayer_andSaysSo() {
+    Cli.Run delta = build(dir, "delta.airlock", "--delta-from", bundle.toString());
+    assertThat(delta.exit()).as(delta.toString()).isZero();
+    assertThat(delta.out()).contains("a delta of platform 1.4.0");
+    Cli.Run inspect = Cli.run(dir, "bundle", "inspect", "delta.airlock");
+    assertThat(inspect.out()).contains("Delta of:     platform 1.4.0").contains("which the target registry must "
+        + "already hold");
+    Cli.Run verify = Cli.run(dir, "bundle", "verify", "delta.airlock", "--trust-root", "keys/root.pub");
+    assertThat(verify.exit()).as(verify.toString()).isZero();
+  }
+
+  @Test
   void rerun_reusesTheCache() {
     Cli.Run again = build(dir, "again.airlock");
     assertThat(again.exit()).as(again.toString()).isZero();

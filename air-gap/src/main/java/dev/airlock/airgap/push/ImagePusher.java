@@ -116,9 +116,12 @@ public final class ImagePusher {
   /** A manifest to put, with its media type. */
   private record ManifestBlob(Digest digest, String mediaType, byte[] bytes) {}
 
-  /** One image's work: its repository, its manifests (children first), its blobs. */
+  /**
+   * One image's work: its repository, its manifests (children first), the blobs to send, and (for a delta bundle)
+   * the blobs the registry must already hold.
+   */
   private record ImagePlan(ImageReference source, String repository, ManifestBlob top, List<ManifestBlob> children,
-      Set<Digest> blobs) {}
+      Set<Digest> blobs, Set<Digest> assumed) {}
 
   public Result push() {
     if (target == null) {
@@ -126,9 +129,14 @@ public final class ImagePusher {
     }
     EventHandler events = e -> handlers.forEach(h -> h.on(e));
     BundleManifest manifest = bundle.readHead().manifest();
-    List<ImagePlan> plans = plan(manifest);
+    Set<Digest> omitted = new java.util.HashSet<>();
+    if (manifest.delta() != null) {
+      manifest.delta().omitted().forEach(d -> omitted.add(Digest.parse(d)));
+    }
+    List<ImagePlan> plans = plan(manifest, omitted);
     RegistryClient client = new RegistryClient(options);
     String registry = target.registry();
+    Map<Digest, String> holders = checkDeltaBase(client, plans, manifest);
 
     // Each blob's home: the first repository that needs it. Others mount from there.
     Map<Digest, String> home = new LinkedHashMap<>();
@@ -194,6 +202,20 @@ public final class ImagePusher {
                 }));
           }
         }
+        for (Digest d : p.assumed()) {
+          String from = holders.get(d);
+          blobsDone.add(CompletableFuture.runAsync(() -> {
+            if (from.equals(p.repository()) || client.blobSize(registry, p.repository(), d).isPresent()) {
+              present.incrementAndGet();
+            } else if (client.mountBlob(registry, p.repository(), d, from)) {
+              mounted.incrementAndGet();
+            } else {
+              throw new AirlockException(Kind.REMOTE, "registry " + registry + " would not mount blob " + d
+                  + " from " + from + " into " + p.repository() + ", and this delta bundle does not carry it",
+                  "push the full bundle instead, or allow cross-repository mounts on the registry");
+            }
+          }, pool));
+        }
         imagesDone.add(CompletableFuture.allOf(blobsDone.toArray(CompletableFuture[]::new))
             .thenRunAsync(() -> putManifests(client, p, manifestsPut, events), pool));
       }
@@ -222,6 +244,38 @@ public final class ImagePusher {
     return new Result(pushed, uploaded.get(), bytes.get(), mounted.get(), present.get(), manifestsPut.get());
   }
 
+  /**
+   * For a delta bundle: finds, before anything is written, a repository of the target that holds each omitted blob;
+   * refuses naming every blob that is nowhere.
+   */
+  private Map<Digest, String> checkDeltaBase(RegistryClient client, List<ImagePlan> plans, BundleManifest manifest) {
+    Map<Digest, String> holders = new HashMap<>();
+    Map<Digest, List<String>> needers = new LinkedHashMap<>();
+    for (ImagePlan p : plans) {
+      p.assumed().forEach(d -> needers.computeIfAbsent(d, k -> new ArrayList<>()).add(p.repository()));
+    }
+    List<String> missing = new ArrayList<>();
+    for (Map.Entry<Digest, List<String>> e : needers.entrySet()) {
+      for (String repo : e.getValue()) {
+        if (client.blobSize(target.registry(), repo, e.getKey()).isPresent()) {
+          holders.put(e.getKey(), repo);
+          break;
+        }
+      }
+      if (!holders.containsKey(e.getKey())) {
+        missing.add(e.getKey() + " (" + String.join(", ", e.getValue()) + ")");
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new AirlockException(Kind.BAD_INPUT, "this is a delta bundle of " + manifest.delta().base() + ", and "
+          + target + " lacks " + missing.size() + " of the blobs it leaves out: " + String.join("; ",
+          missing.subList(0, Math.min(missing.size(), 20))) + (missing.size() > 20 ? "; …" : "")
+          + ". Nothing was pushed.",
+          "push the base bundle to " + target + " first, or use the full bundle");
+    }
+    return holders;
+  }
+
   private void putManifests(RegistryClient client, ImagePlan p, AtomicInteger put, EventHandler events) {
     String registry = target.registry();
     List<ManifestBlob> all = new ArrayList<>(p.children());
@@ -242,7 +296,7 @@ public final class ImagePusher {
     events.debug("pushed " + p.source() + " -> " + registry + "/" + p.repository() + "@" + p.top().digest());
   }
 
-  private List<ImagePlan> plan(BundleManifest manifest) {
+  private List<ImagePlan> plan(BundleManifest manifest, Set<Digest> omitted) {
     List<ImagePlan> plans = new ArrayList<>();
     Map<String, String> taken = new HashMap<>();
     for (BundleManifest.Image img : manifest.images()) {
@@ -258,6 +312,7 @@ public final class ImagePusher {
       ManifestBlob top = manifestBlob(Digest.parse(img.digest()));
       List<ManifestBlob> children = new ArrayList<>();
       Set<Digest> blobs = new LinkedHashSet<>();
+      Set<Digest> assumed = new LinkedHashSet<>();
       if (MediaTypes.isIndex(top.mediaType())) {
         for (JsonNode child : json(top).path("manifests")) {
           Digest d = Digest.parse(child.path("digest").asText());
@@ -267,17 +322,17 @@ public final class ImagePusher {
           }
           ManifestBlob m = manifestBlob(d);
           children.add(m);
-          addBlobs(m, img.ref(), blobs);
+          addBlobs(m, img.ref(), blobs, omitted, assumed);
         }
       } else {
-        addBlobs(top, img.ref(), blobs);
+        addBlobs(top, img.ref(), blobs, omitted, assumed);
       }
-      plans.add(new ImagePlan(source, repository, top, children, blobs));
+      plans.add(new ImagePlan(source, repository, top, children, blobs, assumed));
     }
     return plans;
   }
 
-  private void addBlobs(ManifestBlob m, String ref, Set<Digest> out) {
+  private void addBlobs(ManifestBlob m, String ref, Set<Digest> out, Set<Digest> omitted, Set<Digest> assumed) {
     JsonNode json = json(m);
     List<JsonNode> descriptors = new ArrayList<>();
     descriptors.add(json.path("config"));
@@ -287,6 +342,10 @@ public final class ImagePusher {
       if (bundle.index().get(BundleLayout.blobPath(digest)) == null) {
         if (d.has("urls")) {
           continue; // a foreign layer: the runtime fetches it from its URLs
+        }
+        if (omitted.contains(digest)) {
+          assumed.add(digest);
+          continue;
         }
         throw new AirlockException(Kind.VERIFICATION, "bundle " + bundle.path() + " lacks blob " + digest + " of "
             + ref, "copy the bundle again from the vendor's original");

@@ -39,6 +39,16 @@ public final class BundleFile implements AutoCloseable {
     }
   }
 
+  /** True if {@code file} starts like a bundle (its first entry is the manifest). */
+  public static boolean isBundle(Path file) {
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+      byte[] head = in.readNBytes(BundleLayout.MANIFEST.length());
+      return new String(head, java.nio.charset.StandardCharsets.US_ASCII).equals(BundleLayout.MANIFEST);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   public Path path() {
     return path;
   }

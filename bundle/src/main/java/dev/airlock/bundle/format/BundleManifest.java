@@ -25,12 +25,13 @@ import java.util.List;
  * @param images every image with its digest
  * @param totals sizes
  * @param revocations entry name of the revocation list the bundle ships, or null
+ * @param delta for a delta bundle, what it leaves out; null for a full bundle
  */
 @JsonPropertyOrder({"apiVersion", "kind", "name", "version", "description", "upgradesFrom", "kubernetes",
-    "requirements", "created", "builder", "components", "images", "totals", "revocations"})
+    "requirements", "created", "builder", "components", "images", "totals", "revocations", "delta"})
 public record BundleManifest(String apiVersion, String kind, String name, String version, String description,
     String upgradesFrom, String kubernetes, Requirements requirements, Instant created, Builder builder,
-    List<Component> components, List<Image> images, Totals totals, String revocations) {
+    List<Component> components, List<Image> images, Totals totals, String revocations, Delta delta) {
 
   public static final String API_VERSION = "airlock.dev/v1alpha1";
   public static final String KIND = "BundleManifest";
@@ -101,6 +102,19 @@ public record BundleManifest(String apiVersion, String kind, String name, String
    * @param blobs number of distinct blobs
    */
   public record Totals(long imageBytes, long uniqueBytes, int blobs) {}
+
+  /**
+   * A delta bundle leaves out blobs its base provides; the target registry must hold them before install.
+   *
+   * @param base the bundle or inventory it was built against
+   * @param omitted digests of the blobs left out
+   * @param omittedBytes their bytes
+   */
+  public record Delta(String base, List<String> omitted, long omittedBytes) {
+    public Delta {
+      omitted = omitted == null ? List.of() : List.copyOf(omitted);
+    }
+  }
 
   public byte[] toBytes() {
     try {

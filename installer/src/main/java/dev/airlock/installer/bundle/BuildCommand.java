@@ -48,6 +48,11 @@ public class BuildCommand implements Callable<Integer> {
       description = "content-addressed blob cache (default: $AIRLOCK_CACHE_DIR or ~/.cache/airlock)")
   Path cacheDir;
 
+  @Option(names = "--delta-from", paramLabel = "FILE",
+      description = "build a delta: leave out the layers this earlier bundle (or inventory.json) has; installing it "
+          + "needs them in the target registry")
+  Path deltaFrom;
+
   @Mixin RegistryFlags registry;
   @Mixin OutputOptions output;
 
@@ -69,12 +74,16 @@ public class BuildCommand implements Callable<Integer> {
     if (cacheDir != null) {
       bundler.cacheDir(cacheDir);
     }
+    if (deltaFrom != null) {
+      bundler.deltaFrom(dev.airlock.bundle.DeltaBase.read(deltaFrom));
+    }
     Bundler.Result r = bundler.build(out);
     var m = r.manifest();
     console.result(String.format("built %s: %s %s, %d components, %d images, %d blobs, %s (%s downloaded, %d blobs "
             + "reused), signed by %s", r.output(), m.name(), m.version(), m.components().size(), m.images().size(),
         m.totals().blobs(), Console.bytes(r.size()), Console.bytes(r.bytesDownloaded()), r.blobsReused(),
-        signing.certificate().keyId()),
+        signing.certificate().keyId()) + (m.delta() == null ? "" : String.format("; a delta of %s leaving out %d "
+            + "blobs (%s)", m.delta().base(), m.delta().omitted().size(), Console.bytes(m.delta().omittedBytes()))),
         Console.JSON.createObjectNode().put("file", r.output().toString()).put("name", m.name())
             .put("version", m.version()).put("size", r.size()).put("images", m.images().size())
             .put("blobs", m.totals().blobs()).put("bytesDownloaded", r.bytesDownloaded())

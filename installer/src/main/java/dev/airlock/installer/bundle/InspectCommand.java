@@ -39,6 +39,11 @@ public class InspectCommand implements Callable<Integer> {
           .append(m.builder().version()).append('\n');
       t.append("Signed by:    key ").append(sig.keyId()).append(" (root ").append(sig.certificate().issuer())
           .append(", ").append(sig.certificate().subject()).append(")\n");
+      if (m.delta() != null) {
+        t.append("Delta of:     ").append(m.delta().base()).append(" — leaves out ").append(m.delta().omitted()
+            .size()).append(" blobs (").append(Console.bytes(m.delta().omittedBytes()))
+            .append("), which the target registry must already hold\n");
+      }
       if (m.revocations() != null) {
         t.append("Revocations:  ships a revocation list (").append(m.revocations()).append(")\n");
       }

@@ -40,7 +40,7 @@ public class TrustOptions {
   }
 
   private static RevocationList readRevocations(Path file) {
-    if (!isBundle(file)) {
+    if (!BundleFile.isBundle(file)) {
       return RevocationList.read(file);
     }
     try (BundleFile bundle = BundleFile.open(file)) {
@@ -50,15 +50,6 @@ public class TrustOptions {
             "pass the revoked.json the vendor sent, or a bundle built with 'revocations:' in its spec");
       }
       return RevocationList.parse(bundle.readAll(bundle.index().get(entry)), file + ":" + entry);
-    }
-  }
-
-  private static boolean isBundle(Path file) {
-    try (InputStream in = java.nio.file.Files.newInputStream(file)) {
-      byte[] head = in.readNBytes(BundleLayout.MANIFEST.length());
-      return new String(head, StandardCharsets.US_ASCII).equals(BundleLayout.MANIFEST);
-    } catch (IOException e) {
-      return false;
     }
   }
 
