@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +24,8 @@ import java.util.Set;
  * Writes a bundle tar whose layout is fixed before any blob is fetched: every entry's offset is computed from the
  * known sizes, the small parts are written at once, and blobs are then written straight into their place by
  * parallel downloads (one write per byte, no staging copy). A journal beside the {@code .partial} file lists the
- * blobs that are complete, so a killed build resumes; the output appears under its name only when whole.
+ * blobs that are complete, so a killed build resumes; the output appears under its name only when whole. The
+ * caller holds the per-target build lock.
  */
 final class BundleWriter implements AutoCloseable {
 
@@ -55,7 +55,6 @@ final class BundleWriter implements AutoCloseable {
   private final String planKey;
   private final long mtime;
   private FileChannel channel;
-  private FileLock lock;
   private java.io.Writer journalOut;
 
   /**
@@ -105,11 +104,6 @@ final class BundleWriter implements AutoCloseable {
       }
       channel = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.READ,
           StandardOpenOption.WRITE);
-      lock = channel.tryLock();
-      if (lock == null) {
-        throw new AirlockException(Kind.BAD_INPUT, "another airlock build is writing " + target + " right now",
-            "wait for it to finish, or write to another file");
-      }
       if (!resume) {
         channel.truncate(0);
         done.clear();
@@ -244,9 +238,6 @@ final class BundleWriter implements AutoCloseable {
       if (journalOut != null) {
         journalOut.close();
         journalOut = null;
-      }
-      if (lock != null && lock.isValid()) {
-        lock.release();
       }
       if (channel != null) {
         channel.close();

@@ -165,8 +165,24 @@ public final class Bundler {
     signingKey.sign(new byte[0], now);
     RegistryClient registry = new RegistryClient(registryOptions);
     Path work;
+    Path lockFile = target.resolveSibling("." + target.getFileName() + ".lock");
+    java.nio.channels.FileChannel lockChannel;
     try {
       Files.createDirectories(target.getParent());
+      // One build per target at a time; then scratch left by an interrupted build can go.
+      lockChannel = java.nio.channels.FileChannel.open(lockFile, java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.WRITE);
+      if (lockChannel.tryLock() == null) {
+        lockChannel.close();
+        throw new AirlockException(Kind.BAD_INPUT, "another airlock build is writing " + target + " right now",
+            "wait for it to finish, or write to another file");
+      }
+      try (var stale = Files.list(target.getParent())) {
+        for (Path p : stale.filter(f -> f.getFileName().toString().startsWith("." + target.getFileName() + ".work"))
+            .toList()) {
+          deleteTree(p);
+        }
+      }
       work = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".work");
     } catch (IOException e) {
       throw new AirlockException(Kind.IO, "cannot write in " + target.getParent() + ": " + e.getMessage(),
@@ -244,6 +260,12 @@ public final class Bundler {
     } finally {
       resolvers.shutdownNow();
       deleteTree(work);
+      try {
+        Files.deleteIfExists(lockFile);
+        lockChannel.close();
+      } catch (IOException ignored) {
+        // an empty lock file left behind is harmless
+      }
     }
   }
 

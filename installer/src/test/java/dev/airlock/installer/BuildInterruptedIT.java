@@ -67,6 +67,10 @@ class BuildInterruptedIT {
       assertThat(Integer.parseInt(reused.group(1))).isPositive();
       assertThat(partial).doesNotExist();
       assertThat(journal).doesNotExist();
+      try (Stream<Path> files = Files.list(dir)) {
+        assertThat(files.map(f -> f.getFileName().toString())).as("no scratch or lock files are left")
+            .noneMatch(n -> n.startsWith(".platform.airlock."));
+      }
       Cli.Run verify = Cli.run(dir, "bundle", "verify", "platform.airlock", "--trust-root", "root.pub");
       assertThat(verify.exit()).as(verify.toString()).isZero();
     }
