@@ -5,40 +5,17 @@
 #   bench/bundle-build.sh            both sizes
 #   bench/bundle-build.sh 1          only the 1 GiB set
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
-command -v docker-registry >/dev/null && command -v skopeo >/dev/null || {
-  echo "needs docker-registry and skopeo: apt-get install docker-registry skopeo" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
-[ -f installer/target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B -DskipTests install
-work=$(mktemp -d "${TMPDIR:-/tmp}/airlock-bench.XXXXXX")
-reg_pid=""
-cleanup() { [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-./mvnw -q -B dependency:build-classpath -pl bundle -Dmdep.outputFile="$work/cp" >/dev/null
-cp="$(cat "$work/cp"):bundle/target/classes:license/target/classes"
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-host="127.0.0.1:$port"
-cat > "$work/registry.yml" <<YML
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $work/registry}}
-http: {addr: $host}
-YML
-docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
-reg_pid=$!
-for _ in $(seq 1 100); do curl -fs "http://$host/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+host=$(start_registry source)
 keys="$work/keys"
-./airlock keys create-root --out "$keys/root" >/dev/null
-./airlock keys create-signing --root-key "$keys/root.key" --out "$keys/signing" >/dev/null
+make_keys
 
 run_set() {
   local gib=$1 shared=$2 unique=$3 layers=3 images=8
   local prefix="set${gib}g"
   echo "== ${gib} GiB set: $images images, each a ${shared} MiB shared layer + $layers x ${unique} MiB unique layers"
-  java -cp "$cp" bench/SeedImages.java "$host" "$prefix" "$images" "$shared" "$layers" "$unique" "$gib" 2>/dev/null
+  java -cp "$bench_cp" bench/SeedImages.java "$host" "$prefix" "$images" "$shared" "$layers" "$unique" "$gib" 2>/dev/null
   local spec="$work/$prefix.yaml"
   mkdir -p "$work/chart-$prefix/templates"
   printf 'apiVersion: v2\nname: bench\nversion: 0.1.0\n' > "$work/chart-$prefix/Chart.yaml"

@@ -4,34 +4,13 @@
 # Prints both times, the ratio, airlock's peak RSS and the bytes it wrote to disk, then the re-run with everything
 # present. 50 images: one 8 MiB layer shared by all plus a 20 MiB layer each (about 1 GiB).
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$repo"
-command -v docker-registry >/dev/null && command -v skopeo >/dev/null || {
-  echo "needs docker-registry and skopeo: apt-get install docker-registry skopeo" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
-[ -f installer/target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B -DskipTests install
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 images=${IMAGES:-50}
-work=$(mktemp -d "${TMPDIR:-/tmp}/airlock-bench-push.XXXXXX")
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-./mvnw -q -B dependency:build-classpath -pl bundle -Dmdep.outputFile="$work/cp" >/dev/null
-cp="$(cat "$work/cp"):bundle/target/classes:license/target/classes"
-
-start_registry() { # name -> prints host
-  local name=$1 port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
-    "$work/$name" "$port" > "$work/$name.yml"
-  docker-registry serve "$work/$name.yml" > "$work/$name.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-  echo "127.0.0.1:$port"
-}
 
 src=$(start_registry source)
 echo "== seeding $images images into $src"
-java -cp "$cp" bench/SeedImages.java "$src" bench "$images" 8 1 20 7 2>/dev/null
+java -cp "$bench_cp" bench/SeedImages.java "$src" bench "$images" 8 1 20 7 2>/dev/null
 mkdir -p "$work/chart"
 printf 'apiVersion: v2\nname: bench\nversion: 0.1.0\n' > "$work/chart/Chart.yaml"
 {
@@ -39,8 +18,7 @@ printf 'apiVersion: v2\nname: bench\nversion: 0.1.0\n' > "$work/chart/Chart.yaml
   printf 'components:\n  - name: bench\n    chart: {path: chart}\nimages:\n'
   for i in $(seq 0 $((images - 1))); do printf '  - %s/bench/app%s:1.0\n' "$src" "$i"; done
 } > "$work/bundle.yaml"
-./airlock keys create-root --out "$work/keys/root" >/dev/null
-./airlock keys create-signing --root-key "$work/keys/root.key" --out "$work/keys/signing" >/dev/null
+make_keys
 ./airlock bundle build -f "$work/bundle.yaml" -o "$work/bench.airlock" --key "$work/keys/signing.key" \
   --cert "$work/keys/signing.cert" --insecure-registry "$src" >/dev/null 2>&1
 mkdir -p "$work/layout" && tar -xf "$work/bench.airlock" -C "$work/layout"
