@@ -20,11 +20,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -129,102 +129,78 @@ public final class ImagePusher {
     }
     EventHandler events = e -> handlers.forEach(h -> h.on(e));
     BundleManifest manifest = bundle.readHead().manifest();
-    Set<Digest> omitted = new java.util.HashSet<>();
+    Set<Digest> omitted = new HashSet<>();
     if (manifest.delta() != null) {
       manifest.delta().omitted().forEach(d -> omitted.add(Digest.parse(d)));
     }
-    List<ImagePlan> plans = plan(manifest, omitted);
+    List<ImagePlan> all = plan(manifest, omitted);
     RegistryClient client = new RegistryClient(options);
     String registry = target.registry();
-    Map<Digest, String> holders = checkDeltaBase(client, plans, manifest);
-
-    // Each blob's home: the first repository that needs it. Others mount from there.
-    Map<Digest, String> home = new LinkedHashMap<>();
-    long total = 0;
-    for (ImagePlan p : plans) {
-      for (Digest d : p.blobs()) {
-        if (home.putIfAbsent(d, p.repository()) == null) {
-          total += entry(d).size();
-        }
-      }
-    }
-    events.on(new Event.PhaseStarted(PHASE, "pushing " + plans.size() + " images (" + home.size() + " blobs) to "
-        + target, total));
-    AtomicInteger uploaded = new AtomicInteger();
-    AtomicInteger mounted = new AtomicInteger();
-    AtomicInteger present = new AtomicInteger();
-    AtomicInteger manifestsPut = new AtomicInteger();
-    AtomicLong bytes = new AtomicLong();
+    Counters n = new Counters();
     ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
       Thread t = new Thread(r, "airlock-push");
       t.setDaemon(true);
       return t;
     });
     try {
-      Map<Digest, CompletableFuture<Void>> homeUploads = new HashMap<>();
-      home.forEach((d, repo) -> homeUploads.put(d, CompletableFuture.runAsync(() -> {
-        if (client.blobSize(registry, repo, d).isPresent()) {
-          present.incrementAndGet();
-          events.on(new Event.Progress(PHASE, entry(d).size()));
-          return;
+      // An image whose tag already points at its digest is complete (registries check a manifest's blobs when it
+      // is written): one HEAD per image makes a repeated push cheap.
+      List<CompletableFuture<Boolean>> checks = new ArrayList<>();
+      for (ImagePlan p : all) {
+        checks.add(CompletableFuture.supplyAsync(() -> p.source().tag() != null && client.manifestDigest(registry,
+            p.repository(), p.source().tag()).filter(p.top().digest()::equals).isPresent(), pool));
+      }
+      List<ImagePlan> plans = new ArrayList<>();
+      Map<Digest, String> home = new LinkedHashMap<>();
+      Set<Digest> held = new HashSet<>();
+      for (int i = 0; i < all.size(); i++) {
+        ImagePlan p = all.get(i);
+        if (checks.get(i).join()) {
+          n.present.addAndGet(p.blobs().size() + p.assumed().size());
+          p.blobs().forEach(d -> home.putIfAbsent(d, p.repository()));
+          held.addAll(p.blobs());
+        } else {
+          plans.add(p);
         }
-        TarIndex.Entry e = entry(d);
-        client.uploadBlob(registry, repo, d, e.size(), (from, length) -> counting(bundle.open(e, from, length),
-            events), chunkSize);
-        uploaded.incrementAndGet();
-        bytes.addAndGet(e.size());
-      }, pool)));
+      }
+      Map<Digest, String> holders = checkDeltaBase(client, plans, all, manifest);
+      // Each blob's home: a complete image's repository that holds it, else the first repository that needs it.
+      // The home gets the bytes; other repositories mount from it.
+      Set<Digest> needed = new LinkedHashSet<>();
+      long total = 0;
+      for (ImagePlan p : plans) {
+        for (Digest d : p.blobs()) {
+          home.putIfAbsent(d, p.repository());
+          if (needed.add(d) && !held.contains(d)) {
+            total += entry(d).size();
+          }
+        }
+      }
+      events.on(new Event.PhaseStarted(PHASE, "pushing " + plans.size() + " of " + all.size() + " images to "
+          + target, total));
+      Map<Digest, CompletableFuture<Void>> homeReady = new HashMap<>();
+      for (Digest d : needed) {
+        homeReady.put(d, held.contains(d) ? CompletableFuture.completedFuture(null)
+            : CompletableFuture.runAsync(() -> ensureBlob(client, home.get(d), d, events, n), pool));
+      }
       List<CompletableFuture<Void>> imagesDone = new ArrayList<>();
       for (ImagePlan p : plans) {
         List<CompletableFuture<Void>> blobsDone = new ArrayList<>();
         for (Digest d : p.blobs()) {
           String from = home.get(d);
-          if (from.equals(p.repository())) {
-            blobsDone.add(homeUploads.get(d));
-          } else {
-            blobsDone.add(CompletableFuture.supplyAsync(() -> client.blobSize(registry, p.repository(), d)
-                .isPresent(), pool).thenCompose(has -> {
-                  if (has) {
-                    present.incrementAndGet();
-                    return CompletableFuture.<Void>completedFuture(null);
-                  }
-                  return homeUploads.get(d).thenRunAsync(() -> {
-                    if (client.mountBlob(registry, p.repository(), d, from)) {
-                      mounted.incrementAndGet();
-                    } else {
-                      TarIndex.Entry e = entry(d);
-                      client.uploadBlob(registry, p.repository(), d, e.size(), (off, len) -> bundle.open(e, off, len),
-                          chunkSize);
-                      uploaded.incrementAndGet();
-                      bytes.addAndGet(e.size());
-                    }
-                  }, pool);
-                }));
-          }
+          blobsDone.add(from.equals(p.repository()) ? homeReady.get(d)
+              : homeReady.get(d).thenRunAsync(() -> linkBlob(client, p.repository(), d, from, n), pool));
         }
         for (Digest d : p.assumed()) {
-          String from = holders.get(d);
-          blobsDone.add(CompletableFuture.runAsync(() -> {
-            if (from.equals(p.repository()) || client.blobSize(registry, p.repository(), d).isPresent()) {
-              present.incrementAndGet();
-            } else if (client.mountBlob(registry, p.repository(), d, from)) {
-              mounted.incrementAndGet();
-            } else {
-              throw new AirlockException(Kind.REMOTE, "registry " + registry + " would not mount blob " + d
-                  + " from " + from + " into " + p.repository() + ", and this delta bundle does not carry it",
-                  "push the full bundle instead, or allow cross-repository mounts on the registry");
-            }
-          }, pool));
+          blobsDone.add(CompletableFuture.runAsync(() -> linkAssumed(client, p.repository(), d, holders.get(d), n),
+              pool));
         }
         imagesDone.add(CompletableFuture.allOf(blobsDone.toArray(CompletableFuture[]::new))
-            .thenRunAsync(() -> putManifests(client, p, manifestsPut, events), pool));
+            .thenRunAsync(() -> putManifests(client, p, n.manifestsPut, events), pool));
       }
       CompletableFuture.allOf(imagesDone.toArray(CompletableFuture[]::new)).join();
     } catch (CompletionException e) {
       Throwable cause = e.getCause();
-      if (cause instanceof AirlockException a) {
-        throw a;
-      }
       if (cause instanceof RuntimeException r) {
         throw r;
       }
@@ -233,30 +209,94 @@ public final class ImagePusher {
       pool.shutdownNow();
     }
     List<Pushed> pushed = new ArrayList<>();
-    for (ImagePlan p : plans) {
+    for (ImagePlan p : all) {
       String tag = p.source().tag() == null ? "" : ":" + p.source().tag();
       pushed.add(new Pushed(p.source().toString(), registry + "/" + p.repository() + tag + "@" + p.top().digest(),
           p.top().digest().toString()));
     }
-    events.on(new Event.PhaseFinished(PHASE, uploaded.get() + " blobs uploaded (" + bytes.get() + " bytes), "
-        + mounted.get() + " mounted, " + present.get() + " already present; " + manifestsPut.get()
+    events.on(new Event.PhaseFinished(PHASE, n.uploaded.get() + " blobs uploaded (" + n.bytes.get() + " bytes), "
+        + n.mounted.get() + " mounted, " + n.present.get() + " already present; " + n.manifestsPut.get()
         + " manifests and tags written"));
-    return new Result(pushed, uploaded.get(), bytes.get(), mounted.get(), present.get(), manifestsPut.get());
+    return new Result(pushed, n.uploaded.get(), n.bytes.get(), n.mounted.get(), n.present.get(),
+        n.manifestsPut.get());
+  }
+
+  /** What a push did so far; updated from many threads. */
+  private static final class Counters {
+    final AtomicInteger uploaded = new AtomicInteger();
+    final AtomicInteger mounted = new AtomicInteger();
+    final AtomicInteger present = new AtomicInteger();
+    final AtomicInteger manifestsPut = new AtomicInteger();
+    final AtomicLong bytes = new AtomicLong();
+  }
+
+  /** The blob into its home repository: nothing if there, else its bytes from the bundle. */
+  private void ensureBlob(RegistryClient client, String repository, Digest d, EventHandler events, Counters n) {
+    TarIndex.Entry e = entry(d);
+    if (client.blobSize(target.registry(), repository, d).isPresent()) {
+      n.present.incrementAndGet();
+      events.on(new Event.Progress(PHASE, e.size()));
+      return;
+    }
+    client.uploadBlob(target.registry(), repository, d, e.size(), (from, length) -> counting(bundle.open(e, from,
+        length), events), chunkSize);
+    n.uploaded.incrementAndGet();
+    n.bytes.addAndGet(e.size());
+  }
+
+  /** The blob into another repository: nothing if there, else mounted from its home, else uploaded again. */
+  private void linkBlob(RegistryClient client, String repository, Digest d, String home, Counters n) {
+    String registry = target.registry();
+    if (client.blobSize(registry, repository, d).isPresent()) {
+      n.present.incrementAndGet();
+    } else if (client.mountBlob(registry, repository, d, home)) {
+      n.mounted.incrementAndGet();
+    } else {
+      TarIndex.Entry e = entry(d);
+      client.uploadBlob(registry, repository, d, e.size(), (off, len) -> bundle.open(e, off, len), chunkSize);
+      n.uploaded.incrementAndGet();
+      n.bytes.addAndGet(e.size());
+    }
+  }
+
+  /** A blob a delta bundle leaves out, into a repository that needs it, from where the registry holds it. */
+  private void linkAssumed(RegistryClient client, String repository, Digest d, String holder, Counters n) {
+    String registry = target.registry();
+    if (holder.equals(repository) || client.blobSize(registry, repository, d).isPresent()) {
+      n.present.incrementAndGet();
+    } else if (client.mountBlob(registry, repository, d, holder)) {
+      n.mounted.incrementAndGet();
+    } else {
+      throw new AirlockException(Kind.REMOTE, "registry " + registry + " would not mount blob " + d + " from "
+          + holder + " into " + repository + ", and this delta bundle does not carry it",
+          "push the full bundle instead, or allow cross-repository mounts on the registry");
+    }
   }
 
   /**
    * For a delta bundle: finds, before anything is written, a repository of the target that holds each omitted blob;
    * refuses naming every blob that is nowhere.
    */
-  private Map<Digest, String> checkDeltaBase(RegistryClient client, List<ImagePlan> plans, BundleManifest manifest) {
+  private Map<Digest, String> checkDeltaBase(RegistryClient client, List<ImagePlan> plans, List<ImagePlan> all,
+      BundleManifest manifest) {
     Map<Digest, String> holders = new HashMap<>();
     Map<Digest, List<String>> needers = new LinkedHashMap<>();
     for (ImagePlan p : plans) {
       p.assumed().forEach(d -> needers.computeIfAbsent(d, k -> new ArrayList<>()).add(p.repository()));
     }
+    // Where to look: every repository of the bundle's images that uses the blob.
+    Map<Digest, Set<String>> candidates = new HashMap<>();
+    for (ImagePlan p : all) {
+      for (Digest d : p.assumed()) {
+        candidates.computeIfAbsent(d, k -> new LinkedHashSet<>()).add(p.repository());
+      }
+      for (Digest d : p.blobs()) {
+        candidates.computeIfAbsent(d, k -> new LinkedHashSet<>()).add(p.repository());
+      }
+    }
     List<String> missing = new ArrayList<>();
     for (Map.Entry<Digest, List<String>> e : needers.entrySet()) {
-      for (String repo : e.getValue()) {
+      for (String repo : candidates.get(e.getKey())) {
         if (client.blobSize(target.registry(), repo, e.getKey()).isPresent()) {
           holders.put(e.getKey(), repo);
           break;
@@ -278,6 +318,13 @@ public final class ImagePusher {
 
   private void putManifests(RegistryClient client, ImagePlan p, AtomicInteger put, EventHandler events) {
     String registry = target.registry();
+    String tag = p.source().tag();
+    // A tag already on this digest means the registry accepted the manifest, and with it (registries refuse an
+    // index whose children are missing) every child: nothing to write.
+    if (tag != null && client.manifestDigest(registry, p.repository(), tag).filter(p.top().digest()::equals)
+        .isPresent()) {
+      return;
+    }
     List<ManifestBlob> all = new ArrayList<>(p.children());
     all.add(p.top());
     for (ManifestBlob m : all) {
@@ -286,12 +333,9 @@ public final class ImagePusher {
         put.incrementAndGet();
       }
     }
-    if (p.source().tag() != null) {
-      Optional<Digest> tagged = client.manifestDigest(registry, p.repository(), p.source().tag());
-      if (tagged.isEmpty() || !tagged.get().equals(p.top().digest())) {
-        client.putManifest(registry, p.repository(), p.source().tag(), p.top().bytes(), p.top().mediaType());
-        put.incrementAndGet();
-      }
+    if (tag != null) {
+      client.putManifest(registry, p.repository(), tag, p.top().bytes(), p.top().mediaType());
+      put.incrementAndGet();
     }
     events.debug("pushed " + p.source() + " -> " + registry + "/" + p.repository() + "@" + p.top().digest());
   }
