@@ -579,14 +579,26 @@ public final class Bundler {
       }
     }
     // A delta leaves out the layers and configs its base has; manifests always stay (they are small and name
-    // everything).
+    // everything). Configs sit among the in-memory manifests (read for platforms), so tell them apart.
     BundleManifest.Delta delta = null;
     if (deltaBase != null) {
+      Set<Digest> configs = new java.util.HashSet<>();
+      for (byte[] m : manifests.values()) {
+        try {
+          JsonNode c = Json.MAPPER.readTree(m).path("config").path("digest");
+          if (c.isTextual() && Digest.isDigest(c.asText())) {
+            configs.add(Digest.parse(c.asText()));
+          }
+        } catch (IOException e) {
+          // a config's bytes are not necessarily JSON: nothing to learn from them
+        }
+      }
       List<String> omitted = new ArrayList<>();
       long omittedBytes = 0;
       for (var it = blobSizes.entrySet().iterator(); it.hasNext();) {
         Map.Entry<Digest, Long> b = it.next();
-        if (!manifests.containsKey(b.getKey()) && deltaBase.blobs().contains(b.getKey())) {
+        boolean manifest = manifests.containsKey(b.getKey()) && !configs.contains(b.getKey());
+        if (!manifest && deltaBase.blobs().contains(b.getKey())) {
           omitted.add(b.getKey().toString());
           omittedBytes += b.getValue();
           it.remove();

@@ -93,8 +93,24 @@ class DeltaBundleTest {
     assertThat(m.delta().omitted()).isNotEmpty();
     assertThat(m.images()).hasSize(6);
     long full = Files.size(v1);
-    // Only the new layer (plus its config and the small manifests and charts) is stored.
+    // Only the new layer and its config, plus the manifests (which always stay), are stored; no old config.
     assertThat(m.totals().uniqueBytes()).isBetween((long) NEW_LAYER.size(), (long) NEW_LAYER.size() + 60_000);
+    List<String> baseConfigs = new ArrayList<>();
+    try (BundleFile base = BundleFile.open(v1)) {
+      for (BundleManifest.Image img : base.readHead().manifest().images()) {
+        for (String b : img.blobs()) {
+          var e = base.index().get(dev.airlock.bundle.format.BundleLayout.blobPath(dev.airlock.oci.Digest.parse(b)));
+          if (e.size() < 64 * 1024) {
+            String text = new String(base.readAll(e), java.nio.charset.StandardCharsets.UTF_8);
+            if (text.contains("\"rootfs\"")) {
+              baseConfigs.add(b);
+            }
+          }
+        }
+      }
+    }
+    assertThat(baseConfigs).hasSizeGreaterThanOrEqualTo(5);
+    assertThat(m.delta().omitted()).as("the base's configs are left out like its layers").containsAll(baseConfigs);
     assertThat(Files.size(v2)).isLessThan(full);
   }
 
@@ -123,6 +139,7 @@ class DeltaBundleTest {
       ImagePusher.Result r = ImagePusher.from(delta).to(to).registries(opts).push();
       // The new layer and the new image's config; the shared base layer is mounted, not sent.
       assertThat(r.blobsUploaded()).isEqualTo(2);
+      assertThat(r.blobsMounted()).isEqualTo(1);
       assertThat(r.bytesUploaded()).isLessThan(NEW_LAYER.size() + 10_000L);
       RegistryClient client = new RegistryClient(opts);
       assertThat(client.manifestDigest(target.host(), "p/library/extra", "1")).isPresent();
