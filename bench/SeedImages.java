@@ -1,6 +1,8 @@
 // Seeds a registry with N images for benchmarks, with one layer shared by every image and the rest unique.
 // Run by the bench scripts with the bundle module's classpath:
-//   java -cp CLASSPATH bench/SeedImages.java HOST PREFIX IMAGES SHARED_MIB UNIQUE_LAYERS UNIQUE_MIB [SEED]
+//   java -cp CLASSPATH bench/SeedImages.java HOST PREFIX IMAGES SHARED_MIB UNIQUE_LAYERS UNIQUE_MIB [SEED [TAG [OFFSET]]]
+// The shared layer depends on SEED only; unique layers also on OFFSET, so a later call with the same SEED and another
+// OFFSET makes images that differ from the first ones by their unique layers alone.
 // Layers are gzip streams of random bytes written with stored (uncompressed) deflate blocks: valid gzip, fast to
 // make, and as incompressible as real layers.
 import dev.airlock.oci.Digest;
@@ -29,6 +31,8 @@ public class SeedImages {
     int uniqueLayers = Integer.parseInt(a[4]);
     int uniqueMib = Integer.parseInt(a[5]);
     long seed = a.length > 6 ? Long.parseLong(a[6]) : 1;
+    String tag = a.length > 7 ? a[7] : "1.0";
+    long offset = a.length > 8 ? Long.parseLong(a[8]) : 0;
     RegistryClient client = new RegistryClient(RegistryOptions.defaults().withInsecureHosts(Set.of(host)));
     Path work = Files.createTempDirectory("seed");
     Blob shared = layer(work, seed * 1000, sharedMib);
@@ -37,7 +41,7 @@ public class SeedImages {
       List<Blob> layers = new ArrayList<>();
       layers.add(shared);
       for (int l = 0; l < uniqueLayers; l++) {
-        layers.add(layer(work, seed * 1000 + i * 10 + l + 1, uniqueMib));
+        layers.add(layer(work, seed * 1000 + offset + i * 10 + l + 1, uniqueMib));
       }
       StringBuilder diffIds = new StringBuilder();
       StringBuilder descs = new StringBuilder();
@@ -54,12 +58,12 @@ public class SeedImages {
       String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
           + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + cd
           + "\",\"size\":" + config.length + "},\"layers\":[" + descs + "]}";
-      client.putManifest(host, repo, "1.0", manifest.getBytes(StandardCharsets.UTF_8),
+      client.putManifest(host, repo, tag, manifest.getBytes(StandardCharsets.UTF_8),
           "application/vnd.oci.image.manifest.v1+json");
       for (Blob b : layers.subList(1, layers.size())) {
         Files.delete(b.file());
       }
-      System.err.println("seeded " + host + "/" + repo + ":1.0");
+      System.err.println("seeded " + host + "/" + repo + ":" + tag);
     }
   }
 
