@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -51,37 +50,44 @@ public final class BundleRegistry {
           t.put(ref.tag(), top);
         }
       }
-      for (String blob : img.blobs()) {
-        Digest d = Digest.parse(blob);
-        TarIndex.Entry e = index.get(BundleLayout.blobPath(d));
-        if (e != null && e.size() < 4 * 1024 * 1024) {
-          mediaTypeOf(e).ifPresent(mt -> manifestTypes.put(d, mt));
+      // The manifest document names each image's top manifest; an index names its children. Only those are
+      // read, not every small blob.
+      addManifest(top, index, true);
+    }
+  }
+
+  private void addManifest(Digest d, TarIndex index, boolean descend) {
+    TarIndex.Entry e = index.get(BundleLayout.blobPath(d));
+    if (e == null || e.size() > 4 * 1024 * 1024 || manifestTypes.containsKey(d)) {
+      return;
+    }
+    JsonNode n = read(e);
+    if (n == null) {
+      return;
+    }
+    String mt = n.path("mediaType").asText("");
+    if (!MediaTypes.isIndex(mt) && !MediaTypes.isManifest(mt)) {
+      mt = n.has("manifests") ? MediaTypes.OCI_INDEX : n.has("layers") ? MediaTypes.OCI_MANIFEST : null;
+    }
+    if (mt == null) {
+      return;
+    }
+    manifestTypes.put(d, mt);
+    if (descend && MediaTypes.isIndex(mt)) {
+      for (JsonNode child : n.path("manifests")) {
+        if (Digest.isDigest(child.path("digest").asText())) {
+          addManifest(Digest.parse(child.path("digest").asText()), index, false);
         }
       }
     }
   }
 
-  private Optional<String> mediaTypeOf(TarIndex.Entry e) {
-    byte[] b = file.readAll(e);
-    if (b.length == 0 || b[0] != '{') {
-      return Optional.empty();
-    }
+  private JsonNode read(TarIndex.Entry e) {
     try {
-      JsonNode n = Json.MAPPER.readTree(b);
-      String mt = n.path("mediaType").asText("");
-      if (MediaTypes.isIndex(mt) || MediaTypes.isManifest(mt)) {
-        return Optional.of(mt);
-      }
-      if (n.has("manifests")) {
-        return Optional.of(MediaTypes.OCI_INDEX);
-      }
-      if (n.has("layers") && n.has("config")) {
-        return Optional.of(MediaTypes.OCI_MANIFEST);
-      }
+      return Json.MAPPER.readTree(file.readAll(e));
     } catch (IOException ex) {
-      // a layer that happens to start with '{' is not a manifest
+      return null;
     }
-    return Optional.empty();
   }
 
   /** A response: status, headers, and either small bytes or a region of a bundle entry. */
