@@ -197,7 +197,7 @@ public final class Bundler {
       // Explicit images resolve while the charts are packaged and rendered.
       Map<ImageReference, Future<Resolution>> resolutions = new LinkedHashMap<>();
       for (ImageReference ref : spec.images()) {
-        resolutions.computeIfAbsent(ref, r -> resolvers.submit(() -> resolve(registry, r)));
+        resolutions.computeIfAbsent(ref, r -> resolvers.submit(() -> resolve(registry, r, events)));
       }
       // 1. charts
       events.on(new Event.PhaseStarted(PHASE_CHARTS, "packaging and rendering " + spec.components().size()
@@ -215,7 +215,7 @@ public final class Bundler {
         }
         componentImages.put(c.name(), imgs);
         for (ImageReference ref : imgs) {
-          resolutions.computeIfAbsent(ref, r -> resolvers.submit(() -> resolve(registry, r)));
+          resolutions.computeIfAbsent(ref, r -> resolvers.submit(() -> resolve(registry, r, events)));
         }
         events.info("component " + c.name() + ": chart " + chart.name() + " " + chart.version() + ", "
             + imgs.size() + " images");
@@ -272,11 +272,10 @@ public final class Bundler {
   /** One image's manifests and blobs, resolved on its own so that images resolve in parallel. */
   private record Resolution(ResolvedImage image, Map<Digest, byte[]> manifests, Map<Digest, BlobRef> blobs) {}
 
-  private Resolution resolve(RegistryClient registry, ImageReference ref) {
+  private Resolution resolve(RegistryClient registry, ImageReference ref, EventHandler events) {
     Map<Digest, byte[]> manifests = new LinkedHashMap<>();
     Map<Digest, BlobRef> blobs = new LinkedHashMap<>();
-    ResolvedImage img = resolve(registry, ref, manifests, blobs, handlers.isEmpty() ? EventHandler.none()
-        : e -> handlers.forEach(h -> h.on(e)));
+    ResolvedImage img = resolve(registry, ref, manifests, blobs, events);
     if (img.platforms().isEmpty()) {
       img = img.withPlatforms(configPlatform(registry, img, manifests, blobs));
     }
@@ -405,7 +404,7 @@ public final class Bundler {
     AtomicInteger reused = new AtomicInteger();
     long total = 0;
     for (BundleWriter.Item item : plan.items()) {
-      if (item.blob() != null && blobs.containsKey(item.blob()) && !plan.inline().contains(item.blob())) {
+      if (item.blob() != null) {
         todo.add(blobs.get(item.blob()));
         total += item.size();
       }
@@ -518,12 +517,8 @@ public final class Bundler {
     return List.of();
   }
 
-  /**
-   * The whole file, decided before any blob is fetched.
-   *
-   * @param inline blobs whose bytes are in memory (manifests, configs) and written with the fixed parts
-   */
-  private record Plan(BundleManifest manifest, List<BundleWriter.Item> items, Set<Digest> inline) {}
+  /** The whole file, decided before any blob is fetched; only remote blobs have {@link BundleWriter.Item#blob()}. */
+  private record Plan(BundleManifest manifest, List<BundleWriter.Item> items) {}
 
   private Plan plan(Instant created, Map<String, Charts.Packaged> charts,
       Map<String, List<ImageReference>> componentImages, List<ResolvedImage> images, Map<Digest, byte[]> manifests,
@@ -643,12 +638,10 @@ public final class Bundler {
     items.add(BundleWriter.Item.bytes(BundleLayout.CHECKSUMS, checksumBytes));
     items.add(BundleWriter.Item.bytes(BundleLayout.SIGNATURE, signature));
     smallEntries.forEach((name, bytes) -> items.add(BundleWriter.Item.bytes(name, bytes)));
-    Set<Digest> inline = new java.util.HashSet<>();
     for (Map.Entry<Digest, Long> b : blobSizes.entrySet()) {
       byte[] m = manifests.get(b.getKey());
       if (m != null) {
         items.add(BundleWriter.Item.bytes(BundleLayout.blobPath(b.getKey()), m));
-        inline.add(b.getKey());
       } else {
         items.add(BundleWriter.Item.blob(BundleLayout.blobPath(b.getKey()), b.getKey(), b.getValue()));
       }
@@ -657,7 +650,7 @@ public final class Bundler {
     for (Map.Entry<String, Path> e : fileEntries.entrySet()) {
       items.add(BundleWriter.Item.file(e.getKey(), e.getValue(), Files.size(e.getValue())));
     }
-    return new Plan(manifest, items, inline);
+    return new Plan(manifest, items);
   }
 
   private static byte[] ociIndex(List<ResolvedImage> images, Map<Digest, OciConversion.Converted> layout) {
