@@ -133,13 +133,8 @@ public final class BundleVerifier {
       hashAll(file, toHash, checksums);
       events.on(new Event.PhaseFinished(PHASE, toHash.size() + " entries, " + total + " bytes verified"));
     }
-    RevocationList revocations = null;
-    if (head.manifest().revocations() != null) {
-      TarIndex.Entry e = index.get(head.manifest().revocations());
-      if (e == null) {
-        throw corrupt(path, "its manifest names " + head.manifest().revocations() + ", which is missing");
-      }
-      revocations = RevocationList.parse(file.readAll(e), path + ":" + e.name());
+    RevocationList revocations = file.revocations(head.manifest()).orElse(null);
+    if (revocations != null) {
       // The list itself is root-signed; a bundle signed by a key its own list revokes is refused too.
       roots.withRevocations(revocations).verifyCertificate(signature.certificate(), head.manifest().created());
     }

@@ -79,6 +79,21 @@ public final class BundleFile implements AutoCloseable {
         signature);
   }
 
+  /**
+   * The revocation list the bundle ships, parsed but not yet verified (its root signature is checked by
+   * {@link dev.airlock.keys.RevocationList#verifiedIds}); empty if it ships none.
+   */
+  public java.util.Optional<dev.airlock.keys.RevocationList> revocations(BundleManifest manifest) {
+    if (manifest.revocations() == null) {
+      return java.util.Optional.empty();
+    }
+    TarIndex.Entry e = index().get(manifest.revocations());
+    if (e == null) {
+      throw TarIndex.corrupt(path, "its manifest names " + manifest.revocations() + ", which is missing");
+    }
+    return java.util.Optional.of(dev.airlock.keys.RevocationList.parse(readAll(e), path + ":" + e.name()));
+  }
+
   /** Indexes every entry (one header read per entry), once. */
   public TarIndex index() {
     TarIndex i = index;

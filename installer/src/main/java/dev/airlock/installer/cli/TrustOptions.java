@@ -44,12 +44,9 @@ public class TrustOptions {
       return RevocationList.read(file);
     }
     try (BundleFile bundle = BundleFile.open(file)) {
-      String entry = bundle.readHead().manifest().revocations();
-      if (entry == null || bundle.index().get(entry) == null) {
-        throw new AirlockException(Kind.BAD_INPUT, "bundle " + file + " ships no revocation list",
-            "pass the revoked.json the vendor sent, or a bundle built with 'revocations:' in its spec");
-      }
-      return RevocationList.parse(bundle.readAll(bundle.index().get(entry)), file + ":" + entry);
+      return bundle.revocations(bundle.readHead().manifest()).orElseThrow(() -> new AirlockException(
+          Kind.BAD_INPUT, "bundle " + file + " ships no revocation list",
+          "pass the revoked.json the vendor sent, or a bundle built with 'revocations:' in its spec"));
     }
   }
 
