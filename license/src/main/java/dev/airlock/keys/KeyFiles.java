@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Creates the vendor's key files: {@code NAME.key} (0600), {@code NAME.pub} and, for signing keys, {@code NAME.cert}. */
 public final class KeyFiles {
@@ -30,9 +32,11 @@ public final class KeyFiles {
     Path priv = sibling(prefix, ".key");
     Path pub = sibling(prefix, ".pub");
     refuseExisting(priv, pub);
-    writeAtomically(pub, key.publicKey().toPem(), false);
-    writeAtomically(priv, key.toPem(), true);
-    return new Written(key.id(), List.of(priv, pub));
+    Map<Path, String> files = new LinkedHashMap<>();
+    files.put(priv, key.toPem());
+    files.put(pub, key.publicKey().toPem());
+    writeAll(files, priv);
+    return new Written(key.id(), List.copyOf(files.keySet()));
   }
 
   public static Written createSigning(Path rootKeyFile, Path prefix, String subject, Duration validity, Instant now) {
@@ -46,14 +50,12 @@ public final class KeyFiles {
     Path pub = sibling(prefix, ".pub");
     Path crt = sibling(prefix, ".cert");
     refuseExisting(priv, pub, crt);
-    List<Path> files = new ArrayList<>();
-    writeAtomically(pub, key.publicKey().toPem(), false);
-    files.add(pub);
-    writeAtomically(crt, cert.toJson(), false);
-    files.add(crt);
-    writeAtomically(priv, key.toPem(), true);
-    files.add(0, priv);
-    return new Written(key.id(), files);
+    Map<Path, String> files = new LinkedHashMap<>();
+    files.put(priv, key.toPem());
+    files.put(pub, key.publicKey().toPem());
+    files.put(crt, cert.toJson());
+    writeAll(files, priv);
+    return new Written(key.id(), List.copyOf(files.keySet()));
   }
 
   private static Path sibling(Path prefix, String suffix) {
@@ -69,7 +71,26 @@ public final class KeyFiles {
     }
   }
 
-  private static void writeAtomically(Path target, String content, boolean secret) {
-    AtomicFiles.write(target, content, secret, false);
+  /**
+   * Writes a key's files, each atomically; if one fails, removes those already written, so a re-run with the same
+   * prefix is not refused by half a key set.
+   */
+  static void writeAll(Map<Path, String> files, Path secret) {
+    List<Path> written = new ArrayList<>();
+    try {
+      for (Map.Entry<Path, String> f : files.entrySet()) {
+        AtomicFiles.write(f.getKey(), f.getValue(), f.getKey().equals(secret), false);
+        written.add(f.getKey());
+      }
+    } catch (AirlockException e) {
+      for (Path p : written) {
+        try {
+          Files.deleteIfExists(p);
+        } catch (java.io.IOException ignored) {
+          // nothing more can be done; the error below names the problem
+        }
+      }
+      throw e;
+    }
   }
 }

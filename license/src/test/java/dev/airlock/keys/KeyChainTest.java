@@ -106,6 +106,19 @@ class KeyChainTest {
   }
 
   @Test
+  void failedCreation_leavesNoPartialKeySet(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("not-a-dir"), "x");
+    java.util.Map<Path, String> files = new java.util.LinkedHashMap<>();
+    files.put(dir.resolve("s.key"), "secret");
+    files.put(dir.resolve("s.pub"), "public");
+    files.put(dir.resolve("not-a-dir/s.cert"), "cert");
+    assertThatThrownBy(() -> KeyFiles.writeAll(files, dir.resolve("s.key")))
+        .isInstanceOf(AirlockException.class).hasMessageContaining("s.cert");
+    assertThat(dir.resolve("s.key")).doesNotExist();
+    assertThat(dir.resolve("s.pub")).doesNotExist();
+  }
+
+  @Test
   void keysAreNeverOverwritten(@TempDir Path dir) throws Exception {
     KeyFiles.createRoot(dir.resolve("root"));
     String before = Files.readString(dir.resolve("root.key"));
