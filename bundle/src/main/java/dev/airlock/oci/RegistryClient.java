@@ -630,7 +630,7 @@ public final class RegistryClient {
       Object body = r.body();
       String text = body instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8)
           : body instanceof String s ? s : "";
-      throw httpError(r.statusCode(), r.headers(), text, what, URI.create(r.uri().toString()).getAuthority());
+      throw httpError(r.statusCode(), r.headers(), text, what, r.uri().getAuthority());
     }
   }
 

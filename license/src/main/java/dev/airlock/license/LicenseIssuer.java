@@ -37,15 +37,16 @@ public final class LicenseIssuer {
       throw new AirlockException(Kind.BAD_INPUT, "--expires " + terms.expires() + " is not after today ("
           + LocalDate.ofInstant(issued, java.time.ZoneOffset.UTC) + ")", "choose a later end date");
     }
+    if (new TreeSet<>(terms.features()).size() != terms.features().size()) {
+      throw new AirlockException(Kind.BAD_INPUT, "--features lists a feature twice: " + terms.features(),
+          "list each feature once");
+    }
     byte[] id = new byte[16];
     RANDOM.nextBytes(id);
     License license = new License("lic-" + HexFormat.of().formatHex(id), terms.customer(), terms.product(), issued,
         terms.sequence() > 0 ? terms.sequence() : issued.getEpochSecond(), terms.expires(), terms.graceDays(),
         terms.updatesUntil(), terms.seats(), terms.clusters(), List.copyOf(new TreeSet<>(terms.features())),
         terms.channel()).validated("the new license");
-    if (new TreeSet<>(terms.features()).size() != terms.features().size()) {
-      throw new AirlockException(Kind.BAD_INPUT, "--features lists a feature twice", null);
-    }
     byte[] sig = key.sign(license.signedBytes(), issued);
     return new LicenseFile(LicenseFile.API_VERSION, LicenseFile.KIND, license, new LicenseFile.Signature("ed25519",
         key.certificate().keyId(), key.certificate(), Base64.getEncoder().encodeToString(sig)));

@@ -2,7 +2,6 @@ package dev.airlock.testing;
 
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.ImageReference;
-import com.google.cloud.tools.jib.api.InvalidImageReferenceException;
 import com.google.cloud.tools.jib.api.Jib;
 import com.google.cloud.tools.jib.api.JibContainer;
 import com.google.cloud.tools.jib.api.JibContainerBuilder;
@@ -87,8 +86,6 @@ public final class TestImages {
           .setToolName("airlock-tests");
       JibContainer result = b.containerize(c);
       return new Pushed(ref, result.getDigest().toString());
-    } catch (InvalidImageReferenceException | IOException | RuntimeException e) {
-      throw new IllegalStateException("cannot push test image " + ref + ": " + e.getMessage(), e);
     } catch (Exception e) {
       throw new IllegalStateException("cannot push test image " + ref + ": " + e.getMessage(), e);
     }

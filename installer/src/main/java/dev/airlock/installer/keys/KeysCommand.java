@@ -2,10 +2,20 @@ package dev.airlock.installer.keys;
 
 import dev.airlock.installer.cli.Console;
 import dev.airlock.installer.cli.OutputOptions;
+import dev.airlock.error.AirlockException;
+import dev.airlock.io.AtomicFiles;
+import dev.airlock.keys.Ed25519;
 import dev.airlock.keys.KeyFiles;
+import dev.airlock.keys.KeyId;
+import dev.airlock.keys.RevocationList;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.nio.file.Files;
 import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -56,7 +66,7 @@ public class KeysCommand {
     @Override
     public Integer call() {
       if (validityDays < 1 || validityDays > 3650) {
-        throw new dev.airlock.error.AirlockException(dev.airlock.error.AirlockException.Kind.BAD_INPUT,
+        throw new AirlockException(AirlockException.Kind.BAD_INPUT,
             "--validity must be between 1 and 3650 days", null);
       }
       KeyFiles.Written w = KeyFiles.createSigning(rootKey, out, subject, Duration.ofDays(validityDays),
@@ -75,7 +85,7 @@ public class KeysCommand {
 
     @Option(names = "--key-id", required = true, paramLabel = "ID", split = ",",
         description = "signing key ids to revoke")
-    java.util.List<String> keyIds;
+    List<String> keyIds;
 
     @Option(names = "--list", paramLabel = "FILE", defaultValue = "revoked.json",
         description = "the revocation list to extend (default: ${DEFAULT-VALUE})")
@@ -85,14 +95,14 @@ public class KeysCommand {
 
     @Override
     public Integer call() {
-      dev.airlock.keys.RevocationList previous = java.nio.file.Files.exists(list)
-          ? dev.airlock.keys.RevocationList.read(list) : null;
-      java.util.Set<dev.airlock.keys.KeyId> ids = new java.util.TreeSet<>(
-          java.util.Comparator.comparing(dev.airlock.keys.KeyId::value));
-      keyIds.forEach(k -> ids.add(new dev.airlock.keys.KeyId(k)));
-      dev.airlock.keys.RevocationList next = dev.airlock.keys.RevocationList.revoke(previous, ids,
-          dev.airlock.keys.Ed25519.readPrivateKey(rootKey), Instant.now());
-      dev.airlock.io.AtomicFiles.write(list, next.toJson(), false, true);
+      RevocationList previous = Files.exists(list)
+          ? RevocationList.read(list) : null;
+      Set<KeyId> ids = new TreeSet<>(
+          Comparator.comparing(KeyId::value));
+      keyIds.forEach(k -> ids.add(new KeyId(k)));
+      RevocationList next = RevocationList.revoke(previous, ids,
+          Ed25519.readPrivateKey(rootKey), Instant.now());
+      AtomicFiles.write(list, next.toJson(), false, true);
       var json = Console.JSON.createObjectNode().put("file", list.toString()).put("sequence", next.sequence());
       json.set("revoked", Console.JSON.valueToTree(next.revoked()));
       new Console(output).result(list + ": " + next.revoked().size() + " revoked signing keys (sequence "
