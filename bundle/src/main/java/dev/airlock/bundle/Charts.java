@@ -11,7 +11,6 @@ import dev.airlock.oci.MediaTypes;
 import dev.airlock.oci.RegistryClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +20,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.zip.GZIPInputStream;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -84,30 +82,13 @@ final class Charts {
   /** Reads {@code <name>/Chart.yaml} out of a chart archive. */
   @SuppressWarnings("unchecked")
   static Map<String, Object> readChartYaml(Path tgz, String source) throws IOException {
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(tgz))) {
-      byte[] header = new byte[512];
-      while (in.readNBytes(header, 0, 512) == 512) {
-        String name = new String(header, 0, 100, StandardCharsets.UTF_8).replace("\0", "");
-        String prefix = new String(header, 345, 155, StandardCharsets.UTF_8).replace("\0", "");
-        if (!prefix.isEmpty()) {
-          name = prefix + "/" + name;
+    try {
+      for (byte[] content : ChartArchive.read(tgz, n -> n.matches("[^/]+/Chart\\.yaml")).values()) {
+        Object y = new Yaml(new SafeConstructor(new LoaderOptions())).load(new String(content,
+            StandardCharsets.UTF_8));
+        if (y instanceof Map<?, ?> m && m.get("name") != null && m.get("version") != null) {
+          return (Map<String, Object>) m;
         }
-        if (name.isEmpty()) {
-          break;
-        }
-        long size = Long.parseLong(new String(header, 124, 12, StandardCharsets.US_ASCII).replace("\0", "").strip(),
-            8);
-        long padded = (size + 511) / 512 * 512;
-        if (name.matches("[^/]+/Chart\\.yaml") && size < 1 << 20) {
-          byte[] content = in.readNBytes((int) size);
-          Object y = new Yaml(new SafeConstructor(new LoaderOptions())).load(new String(content,
-              StandardCharsets.UTF_8));
-          if (y instanceof Map<?, ?> m && m.get("name") != null && m.get("version") != null) {
-            return (Map<String, Object>) m;
-          }
-          break;
-        }
-        in.skipNBytes(padded);
       }
     } catch (IOException | RuntimeException e) {
       throw new AirlockException(Kind.BAD_INPUT, "chart " + source + " is not a valid chart archive: "

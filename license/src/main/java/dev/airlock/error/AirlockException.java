@@ -20,7 +20,13 @@ public class AirlockException extends RuntimeException {
     /** Local I/O failed (disk full, permissions). */
     IO,
     /** A license decision refused the operation. */
-    LICENSE
+    LICENSE,
+    /** Preflight checks failed; nothing was changed. */
+    PREFLIGHT,
+    /** An operation failed and everything it changed was rolled back. */
+    ROLLED_BACK,
+    /** An operation failed and rolling it back failed too: the platform needs attention. */
+    ROLLBACK_INCOMPLETE
   }
 
   private final Kind kind;

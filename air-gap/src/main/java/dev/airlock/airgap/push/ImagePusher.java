@@ -123,6 +123,21 @@ public final class ImagePusher {
   private record ImagePlan(ImageReference source, String repository, ManifestBlob top, List<ManifestBlob> children,
       Set<Digest> blobs, Set<Digest> assumed) {}
 
+  /**
+   * For a delta bundle: refuses, writing nothing, when the target registry lacks a blob the bundle leaves out (so an
+   * install can check before it changes anything). A full bundle passes.
+   */
+  public void checkDeltaBase() {
+    BundleManifest manifest = bundle.readHead().manifest();
+    if (manifest.delta() == null) {
+      return;
+    }
+    Set<Digest> omitted = new HashSet<>();
+    manifest.delta().omitted().forEach(d -> omitted.add(Digest.parse(d)));
+    List<ImagePlan> all = plan(manifest, omitted);
+    checkDeltaBase(new RegistryClient(options), all, all, manifest);
+  }
+
   public Result push() {
     if (target == null) {
       throw new IllegalStateException("to(..) is required");

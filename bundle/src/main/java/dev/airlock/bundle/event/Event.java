@@ -12,6 +12,9 @@ public sealed interface Event {
   /** {@code delta} more bytes of the current phase are done (may be negative when a transfer restarts). */
   record Progress(String phase, long delta) implements Event {}
 
+  /** A check ran (preflight): pass, warn, fail or skipped, with what to do about it. */
+  record Checked(String id, String status, String message, String fix) implements Event {}
+
   /** A message for people. */
   record Log(Level level, String message) implements Event {}
 

@@ -75,6 +75,11 @@ public final class Console implements EventHandler {
         }
       } else if (event instanceof Event.PhaseFinished f) {
         n.put("type", "phase-finished").put("phase", f.phase()).put("summary", f.summary());
+      } else if (event instanceof Event.Checked c) {
+        n.put("type", "check").put("id", c.id()).put("status", c.status()).put("message", c.message());
+        if (c.fix() != null) {
+          n.put("fix", c.fix());
+        }
       } else if (event instanceof Event.Log l) {
         if (l.level() == Event.Level.DEBUG && !options.verbose) {
           return;
@@ -103,6 +108,11 @@ public final class Console implements EventHandler {
       }
       err.println("    " + f.summary());
       phase = null;
+    } else if (event instanceof Event.Checked c) {
+      err.println(String.format(Locale.ROOT, "    %-7s %-22s %s", "[" + c.status() + "]", c.id(), c.message()));
+      if (c.fix() != null) {
+        err.println(String.format(Locale.ROOT, "    %-7s %-22s fix: %s", "", "", c.fix()));
+      }
     } else if (event instanceof Event.Log l) {
       if (l.level() == Event.Level.WARN) {
         clearLine();

@@ -33,6 +33,9 @@ public final class ExitCodes {
       case REMOTE -> REMOTE;
       case IO -> IO;
       case LICENSE -> LICENSE;
+      case PREFLIGHT -> PREFLIGHT;
+      case ROLLED_BACK -> ROLLED_BACK;
+      case ROLLBACK_INCOMPLETE -> ROLLBACK_INCOMPLETE;
     };
   }
 }
