@@ -11,7 +11,11 @@ import picocli.CommandLine.Command;
 @Command(name = "airlock", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
     description = "Packages a Kubernetes platform into one signed offline bundle and installs it in air-gapped "
         + "clusters.",
-    subcommands = {VersionCommand.class, KeysCommand.class, BundleCommand.class, LicenseCommand.class},
+    subcommands = {VersionCommand.class, KeysCommand.class, BundleCommand.class, LicenseCommand.class,
+        dev.airlock.installer.cluster.PreflightCommand.class, dev.airlock.installer.cluster.InstallCommand.class,
+        dev.airlock.installer.cluster.UpgradeCommand.class, dev.airlock.installer.cluster.StatusCommand.class,
+        dev.airlock.installer.cluster.HistoryCommand.class, dev.airlock.installer.cluster.PlanCommand.class,
+        dev.airlock.installer.cluster.UninstallCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 preflight failed,",
         "  4 license refused, 5 failed and rolled back, 6 rollback incomplete,",
         "  10 verification failed, 11 registry or cluster failed, 12 local I/O failed.",

@@ -74,6 +74,10 @@ public final class Installer {
   private long chunkSize;
   private Clock clock = Clock.systemUTC();
   private Path workDir;
+  /** The Secret holding the license the installation runs under (so upgrades need no --license). */
+  public static final String LICENSE_SECRET = "airlock-license";
+  private String licenseYaml;
+  private java.util.function.Predicate<String> confirm = plan -> true;
   private final List<EventHandler> handlers = new CopyOnWriteArrayList<>();
   private final EventHandler events = e -> handlers.forEach(h -> h.on(e));
 
@@ -143,6 +147,14 @@ public final class Installer {
 
   public Installer workDir(Path dir) {
     this.workDir = dir;
+    return this;
+  }
+
+  /**
+   * Asked with the plan after the checks pass and before anything changes; false cancels (nothing changed).
+   */
+  public Installer confirm(java.util.function.Predicate<String> c) {
+    this.confirm = c;
     return this;
   }
 
@@ -286,6 +298,11 @@ public final class Installer {
       return new Result(true, summary, installed, checks, null, plan);
     }
 
+    if (resume == null && !confirm.test(kind + " " + manifest.name() + " " + manifest.version() + " into "
+        + namespace + " (images to " + registry + "): " + String.join(", ", plan))) {
+      throw new AirlockException(Kind.BAD_INPUT, kind + " cancelled; nothing was changed", null);
+    }
+
     // 6. record the plan, then the changing phases
     Instant now = clock.instant();
     State.Operation op = resume != null ? resume : new State.Operation(kind + "-" + DateTimeFormatter
@@ -303,9 +320,14 @@ public final class Installer {
 
     try {
       if (!rec.op().done("push")) {
-        rec.start("push");
+        rec.start("push", false);
+        // The pusher announces the phase with its byte total (for the progress bar); the phase ends when recorded.
         ImagePusher.Result pushed = ImagePusher.from(bundle).to(registry).registries(registryOptions)
-            .parallelism(parallelism).chunkSize(chunkSize).addEventHandler(events).push();
+            .parallelism(parallelism).chunkSize(chunkSize).addEventHandler(e -> {
+              if (!(e instanceof Event.PhaseFinished)) {
+                events.on(e);
+              }
+            }).push();
         rec.done("push", pushed.blobsUploaded() + " blobs uploaded (" + pushed.bytesUploaded() + " bytes), "
             + pushed.blobsMounted() + " mounted, " + pushed.blobsPresent() + " present");
       }
@@ -378,6 +400,7 @@ public final class Installer {
     State.Operation finished = rec.op().with(new State.Phase("record", "done", clock.instant(), clock.instant(),
         null)).finish("succeeded", null, clock.instant());
     State fin = rec.state().withInstallation(installation).withOperation(finished).archived();
+    storeLicense();
     store.save(fin, manifest.name());
     String summary = (UPGRADE.equals(kind) ? "upgraded " + manifest.name() + " " + installed.version() + " → "
         : "installed " + manifest.name() + " ") + manifest.version() + " in " + namespace + ": " + components.size()
@@ -389,13 +412,28 @@ public final class Installer {
 
   private String license(String kind, BundleManifest manifest, State.Installation installed, SemVer to) {
     events.on(new Event.PhaseStarted("license", "Checking the license", -1));
-    Path file = licenseFile;
-    if (file == null) {
-      throw new AirlockException(Kind.LICENSE, "no license given", "pass the license file from the vendor with "
-          + "--license FILE");
+    LicenseFile file;
+    if (licenseFile != null) {
+      file = LicenseFile.read(licenseFile);
+    } else {
+      Secret stored = installed == null ? null : kube.client().secrets().inNamespace(namespace).withName(LICENSE_SECRET)
+          .get();
+      if (stored == null || stored.getData() == null || !stored.getData().containsKey("license.yaml")) {
+        throw new AirlockException(Kind.LICENSE, "no license given" + (installed == null ? ""
+            : " and none is stored in " + namespace + "/" + LICENSE_SECRET), "pass the license file from the "
+            + "vendor with --license FILE");
+      }
+      file = LicenseFile.parse(Base64.getDecoder().decode(stored.getData().get("license.yaml")),
+          namespace + "/" + LICENSE_SECRET);
     }
+    licenseYaml = file.toYaml();
     Instant now = clock.instant();
-    LicenseVerifier.Verified v = new LicenseVerifier(roots).verify(LicenseFile.read(file), now);
+    LicenseVerifier.Verified v = new LicenseVerifier(roots).verify(file, now);
+    if (installed != null && licenseFile != null && installed.licenseId() != null
+        && !installed.licenseId().equals(v.license().id())) {
+      events.on(new Event.Log(Event.Level.INFO, "license " + v.license().id() + " replaces "
+          + installed.licenseId()));
+    }
     Entitlements e = new Entitlements(v.license());
     java.time.LocalDate released = manifest.created().atZone(ZoneOffset.UTC).toLocalDate();
     Decision d = UPGRADE.equals(kind) && installed != null
@@ -545,6 +583,24 @@ public final class Installer {
     }
   }
 
+  private void storeLicense() {
+    Secret secret = new SecretBuilder().withNewMetadata().withName(LICENSE_SECRET).withNamespace(namespace)
+        .addToLabels(StateStore.LABEL_MANAGED_BY, "airlock").endMetadata().withType("Opaque")
+        .addToData("license.yaml", Base64.getEncoder().encodeToString(licenseYaml.getBytes(StandardCharsets.UTF_8)))
+        .build();
+    try {
+      Secret existing = kube.client().secrets().inNamespace(namespace).withName(LICENSE_SECRET).get();
+      if (existing == null) {
+        kube.client().secrets().inNamespace(namespace).resource(secret).create();
+      } else {
+        secret.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
+        kube.client().secrets().inNamespace(namespace).resource(secret).update();
+      }
+    } catch (KubernetesClientException e) {
+      throw kube.failure("storing the license in " + namespace + "/" + LICENSE_SECRET, e);
+    }
+  }
+
   /** Readiness can be waited for only where pods run: a cluster with at least one Ready node. */
   private boolean clusterRunsPods() {
     if (!waitReady) {
@@ -654,7 +710,13 @@ public final class Installer {
     }
 
     void start(String phase) {
-      events.on(new Event.PhaseStarted(phase, describe(phase), -1));
+      start(phase, true);
+    }
+
+    void start(String phase, boolean announce) {
+      if (announce) {
+        events.on(new Event.PhaseStarted(phase, describe(phase), -1));
+      }
       save(state.withOperation(op().with(new State.Phase(phase, "running", clock.instant(), null, null))));
     }
 

@@ -71,6 +71,7 @@ public final class Uninstaller {
       for (String ns : namespaces) {
         kube.client().secrets().inNamespace(ns).withName(ChartRenderer.PULL_SECRET).delete();
       }
+      kube.client().secrets().inNamespace(namespace).withName(Installer.LICENSE_SECRET).delete();
     } catch (KubernetesClientException e) {
       throw kube.failure("deleting the image pull Secrets", e);
     }

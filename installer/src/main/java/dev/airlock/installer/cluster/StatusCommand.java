@@ -1,0 +1,75 @@
+package dev.airlock.installer.cluster;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.airlock.airgap.install.KubeTarget;
+import dev.airlock.airgap.install.Releases;
+import dev.airlock.airgap.install.State;
+import dev.airlock.airgap.install.StateStore;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.AirlockException.Kind;
+import dev.airlock.installer.cli.Console;
+import dev.airlock.installer.cli.OutputOptions;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code airlock status}. */
+@Command(name = "status", mixinStandardHelpOptions = true, description = {"Show the installation recorded in the "
+    + "cluster and check each component's Helm release against the record. Exit 0 when every release is deployed "
+    + "at its recorded revision, 11 when one is not."})
+public class StatusCommand implements Callable<Integer> {
+
+  @Mixin ClusterOptions cluster;
+  @Mixin OutputOptions output;
+
+  @Override
+  public Integer call() {
+    Console console = new Console(output);
+    try (KubeTarget kube = cluster.connect()) {
+      State state = new StateStore(kube, cluster.namespace).load().orElseThrow(() -> new AirlockException(
+          Kind.BAD_INPUT, "nothing is installed in namespace " + cluster.namespace, "pass the installation's "
+          + "namespace with --namespace"));
+      State.Installation i = state.installation();
+      StringBuilder text = new StringBuilder();
+      ObjectNode json = Console.JSON.createObjectNode();
+      boolean healthy = i != null && "installed".equals(i.status());
+      if (i == null) {
+        text.append("no completed installation in ").append(cluster.namespace);
+      } else {
+        text.append(i.product()).append(' ').append(i.version()).append(" — ").append(i.status())
+            .append(i.reason() == null ? "" : " (" + i.reason() + ")").append("\n  bundle   ").append(i.bundleDigest())
+            .append("\n  license  ").append(i.licenseId()).append("\n  registry ").append(i.registry())
+            .append("\n  by       ").append(i.installedBy()).append(" at ").append(i.installedAt());
+        json.set("installation", Console.JSON.valueToTree(i));
+        ArrayNode releases = json.putArray("releases");
+        Releases helm = new Releases(kube);
+        for (State.Component c : i.components()) {
+          Optional<Releases.Revision> latest = helm.latest(c.release(), c.namespace());
+          String actual = latest.map(r -> r.status() + " r" + r.revision()).orElse("missing");
+          boolean ok = latest.isPresent() && latest.get().revision() == c.revision()
+              && "deployed".equals(latest.get().status());
+          healthy &= ok;
+          text.append(String.format("%n  %-12s %s/%s  recorded r%d, cluster: %s%s", c.name(), c.namespace(),
+              c.release(), c.revision(), actual, ok ? "" : "  <-- differs"));
+          releases.addObject().put("component", c.name()).put("release", c.release()).put("namespace",
+              c.namespace()).put("recordedRevision", c.revision()).put("status", latest.map(Releases.Revision::status)
+              .orElse("missing")).put("revision", latest.map(Releases.Revision::revision).orElse(0)).put("ok", ok);
+        }
+      }
+      State.Operation op = state.operation();
+      if (op != null && op.running()) {
+        healthy = false;
+        text.append("\n  unfinished ").append(op.kind()).append(" to ").append(op.to()).append(" started ")
+            .append(op.started()).append(" by ").append(op.user()).append(": run it again to resume");
+      }
+      json.put("healthy", healthy);
+      if (op != null) {
+        json.set("operation", Console.JSON.valueToTree(op));
+      }
+      console.result(text.toString(), json);
+      return healthy ? 0 : dev.airlock.installer.cli.ExitCodes.REMOTE;
+    }
+  }
+}
