@@ -101,12 +101,17 @@ final class Charts {
   static List<ImageReference> renderImages(Packaged chart, ComponentSpec component) {
     String rendered;
     try {
-      var template = Helm.template(chart.tgz().toString()).withName(component.releaseName())
+      Path unpacked = ChartArchive.unpackRevealingHooks(chart.tgz(), Files.createTempDirectory(
+          chart.tgz().getParent(), "render"));
+      var template = Helm.template(unpacked.toString()).withName(component.releaseName())
           .withNamespace(component.namespace());
       for (Path v : component.values()) {
         template = template.withValuesFile(v);
       }
       rendered = template.call();
+    } catch (IOException e) {
+      throw new AirlockException(Kind.BAD_INPUT, "cannot unpack chart " + chart.name() + " of component "
+          + component.name() + ": " + e.getMessage(), null, e);
     } catch (RuntimeException e) {
       throw new AirlockException(Kind.BAD_INPUT, "cannot render chart " + chart.name() + " of component "
           + component.name() + ": " + e.getMessage(), "check the chart and its values files with 'helm template'", e);

@@ -20,6 +20,15 @@ public final class ExampleImages {
 
   private ExampleImages() {}
 
+  /** The image a newer example version moves the controller to: alpine 3.20 with its top layer changed. */
+  public static final String NEXT_ALPINE = "docker.io/library/alpine:3.21";
+
+  /** Pushes {@link #NEXT_ALPINE} (base layer shared, one new layer) under {@code hub/}. */
+  public static void seedNext(RegistryServer registry, Path work) {
+    new TestImages(registry, work).push("hub/library/alpine:3.21", List.of(BASE, new Layer(9, 120_000)),
+        "linux/amd64");
+  }
+
   public static void seed(RegistryServer registry, Path work) {
     TestImages images = new TestImages(registry, work);
     images.push("hub/library/alpine:3.20", List.of(BASE, ALPINE), "linux/amd64");

@@ -89,7 +89,8 @@ public final class ChartRenderer {
       global.put("imageRegistry", target.toString());
       global.put("imagePullSecrets", List.of(Map.of("name", PULL_SECRET)));
       Files.writeString(airlockValues, yaml().dump(Map.of("global", global)));
-      var template = Helm.template(chartTgz.toString()).withName(component.releaseName())
+      Path unpacked = ChartArchive.unpackRevealingHooks(chartTgz, Files.createDirectories(dir.resolve("src")));
+      var template = Helm.template(unpacked.toString()).withName(component.releaseName())
           .withNamespace(component.namespace()).skipCrds();
       if (kubeVersion != null) {
         template = template.withKubeVersion(kubeVersion);
@@ -119,6 +120,7 @@ public final class ChartRenderer {
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> object = (Map<String, Object>) map;
+        restoreHooks(object);
         rewrite(object, component.name(), images, missing);
         Object meta = object.get("metadata");
         Object ns = meta instanceof Map<?, ?> m ? m.get("namespace") : null;
@@ -134,8 +136,10 @@ public final class ChartRenderer {
       if (component.chart().appVersion() != null) {
         chartYaml.put("appVersion", component.chart().appVersion());
       }
+      // No archive digest here: helm package stamps times into archives, and an unchanged chart must render the
+      // same digest so that an upgrade leaves its release alone.
       chartYaml.put("description", "Rendered by airlock from chart " + component.chart().name() + " "
-          + component.chart().version() + " (" + component.chart().digest() + ")");
+          + component.chart().version());
       String chartText = yaml().dump(chartYaml);
       Files.writeString(chart.resolve("Chart.yaml"), chartText);
       Files.createDirectories(chart.resolve("templates"));
@@ -160,6 +164,17 @@ public final class ChartRenderer {
     } catch (IOException e) {
       throw new AirlockException(Kind.IO, "cannot render component " + component.name() + " into " + workDir + ": "
           + e.getMessage(), null, e);
+    }
+  }
+
+  /** Renames the masked hook annotations back (see {@link ChartArchive#unpackRevealingHooks}). */
+  @SuppressWarnings("unchecked")
+  private static void restoreHooks(Map<String, Object> object) {
+    if (path(object, "metadata", "annotations") instanceof Map<?, ?> annotations) {
+      Map<String, Object> restored = new LinkedHashMap<>();
+      ((Map<String, Object>) annotations).forEach((k, v) -> restored.put(k.startsWith(ChartArchive.HOOK_MASK)
+          ? ChartArchive.HOOK + k.substring(ChartArchive.HOOK_MASK.length()) : k, v));
+      ((Map<String, Object>) object.get("metadata")).put("annotations", restored);
     }
   }
 

@@ -314,7 +314,7 @@ public final class Installer {
         op = op.with(new State.Phase(p, "done", now, now, null));
       }
     }
-    State current = (state == null ? new State(null, op, List.of()) : state.withOperation(op));
+    State current = (state == null ? new State(null, op, List.of(), List.of()) : state.withOperation(op));
     store.save(current, manifest.name());
     Recorder rec = new Recorder(store, current, manifest.name());
 
@@ -400,6 +400,9 @@ public final class Installer {
     State.Operation finished = rec.op().with(new State.Phase("record", "done", clock.instant(), clock.instant(),
         null)).finish("succeeded", null, clock.instant());
     State fin = rec.state().withInstallation(installation).withOperation(finished).archived();
+    if (installed != null && !installed.version().equals(installation.version())) {
+      fin = fin.remembering(installed);
+    }
     storeLicense();
     store.save(fin, manifest.name());
     String summary = (UPGRADE.equals(kind) ? "upgraded " + manifest.name() + " " + installed.version() + " → "

@@ -15,12 +15,33 @@ import java.util.Map;
  * @param history finished operations, oldest first (at most {@link #HISTORY_LIMIT})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record State(Installation installation, Operation operation, List<Operation> history) {
+public record State(Installation installation, Operation operation, List<Operation> history,
+    List<Installation> previous) {
 
   public static final int HISTORY_LIMIT = 100;
+  /** Earlier installations kept for {@code airlock rollback}. */
+  public static final int PREVIOUS_LIMIT = 10;
 
   public State {
     history = history == null ? List.of() : List.copyOf(history);
+    previous = previous == null ? List.of() : List.copyOf(previous);
+  }
+
+  /** This state with {@code replaced} remembered as the newest earlier installation. */
+  public State remembering(Installation replaced) {
+    if (replaced == null) {
+      return this;
+    }
+    List<Installation> p = new ArrayList<>(previous);
+    p.add(replaced);
+    while (p.size() > PREVIOUS_LIMIT) {
+      p.remove(0);
+    }
+    return new State(installation, operation, history, p);
+  }
+
+  public State withPrevious(List<Installation> p) {
+    return new State(installation, operation, history, p);
   }
 
   /**
@@ -105,11 +126,11 @@ public record State(Installation installation, Operation operation, List<Operati
   public record Phase(String name, String status, Instant started, Instant finished, String detail) {}
 
   public State withInstallation(Installation i) {
-    return new State(i, operation, history);
+    return new State(i, operation, history, previous);
   }
 
   public State withOperation(Operation o) {
-    return new State(installation, o, history);
+    return new State(installation, o, history, previous);
   }
 
   /** Moves the finished operation into the history. */
@@ -123,6 +144,6 @@ public record State(Installation installation, Operation operation, List<Operati
     while (h.size() > HISTORY_LIMIT) {
       h.remove(0);
     }
-    return new State(installation, operation, h);
+    return new State(installation, operation, h, previous);
   }
 }

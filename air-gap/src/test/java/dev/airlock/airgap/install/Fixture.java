@@ -51,15 +51,34 @@ final class Fixture implements AutoCloseable {
         Instant.now()).toYaml());
     mirror = RegistryServer.startPlain();
     ExampleImages.seed(mirror, dir.resolve("images"));
+    ExampleImages.seedNext(mirror, dir.resolve("images-next"));
     company = RegistryServer.startSecure("admin", PASSWORD);
+  }
+
+  /** A license whose updates end on {@code updatesUntil}. */
+  Path license(LocalDate updatesUntil, String name) throws Exception {
+    Path file = dir.resolve(name);
+    Files.writeString(file, LicenseIssuer.issue(new LicenseIssuer.Terms("Acme Corp", "platform",
+        LocalDate.now().plusDays(365), 30, updatesUntil, 100, 1, List.of(), "stable", 2), signing,
+        Instant.now()).toYaml());
+    return file;
   }
 
   /** Builds a bundle from a spec (default: the example platform). */
   Path bundle(Path spec, String name) {
-    return Bundler.from(SpecParser.parse(spec).withMirrors(List.of(Mirror.parse("docker.io=" + mirror.host()
+    return bundle(spec, name, null);
+  }
+
+  /** Builds a bundle, a delta of {@code base} when given. */
+  Path bundle(Path spec, String name, Path base) {
+    Bundler b = Bundler.from(SpecParser.parse(spec).withMirrors(List.of(Mirror.parse("docker.io=" + mirror.host()
             + "/hub"))))
         .registries(RegistryOptions.defaults().withInsecureHosts(Set.of(mirror.host())))
-        .signWith(signing).build(dir.resolve(name)).output();
+        .signWith(signing);
+    if (base != null) {
+      b = b.deltaFrom(dev.airlock.bundle.DeltaBase.read(base));
+    }
+    return b.build(dir.resolve(name)).output();
   }
 
   RegistryTarget target() {

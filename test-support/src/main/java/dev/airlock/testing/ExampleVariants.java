@@ -1,0 +1,115 @@
+package dev.airlock.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.stream.Stream;
+
+/**
+ * Later versions of {@code examples/platform} for upgrade scenarios, written as copies with small edits:
+ * <ul>
+ *   <li>{@link #v2}: 1.5.0 (upgrades from 1.4.x): the controller moves to {@link ExampleImages#NEXT_ALPINE} (one
+ *   changed layer) and runs 2 replicas;</li>
+ *   <li>{@link #v3Broken}: 1.6.0 (upgrades from 1.5.x): the controller runs 3 replicas and the UI chart gains an
+ *   object of a kind no cluster serves, so its upgrade fails after the controller's succeeded;</li>
+ *   <li>{@link #v3FailingHook}: like v3, but the UI chart gains a pre-upgrade hook Job that never succeeds.</li>
+ * </ul>
+ */
+public final class ExampleVariants {
+
+  private ExampleVariants() {}
+
+  public static Path v2(Path example, Path into) {
+    Path dir = copy(example, into.resolve("v2"));
+    edit(dir.resolve("bundle.yaml"), "version: 1.4.0", "version: 1.5.0");
+    edit(dir.resolve("bundle.yaml"), "upgradesFrom: \">=1.2.0 <1.4.0\"", "upgradesFrom: \">=1.4.0 <1.5.0\"");
+    edit(dir.resolve("charts/controller/values.yaml"), "tag: \"3.20\"", "tag: \"3.21\"");
+    edit(dir.resolve("charts/controller/values.yaml"), "replicas: 1", "replicas: 2");
+    return dir.resolve("bundle.yaml");
+  }
+
+  public static Path v3Broken(Path example, Path into) {
+    Path dir = v3(example, into, "v3-broken");
+    write(dir.resolve("charts/ui/templates/broken.yaml"), """
+        apiVersion: example.com/v1
+        kind: NoSuchKind
+        metadata:
+          name: {{ .Release.Name }}-broken
+        """);
+    return dir.resolve("bundle.yaml");
+  }
+
+  public static Path v3FailingHook(Path example, Path into) {
+    Path dir = v3(example, into, "v3-hook");
+    write(dir.resolve("charts/ui/templates/migrate.yaml"), """
+        apiVersion: batch/v1
+        kind: Job
+        metadata:
+          name: {{ .Release.Name }}-migrate
+          annotations:
+            helm.sh/hook: pre-upgrade
+            helm.sh/hook-delete-policy: before-hook-creation
+        spec:
+          backoffLimit: 0
+          template:
+            spec:
+              restartPolicy: Never
+              containers:
+                - name: migrate
+                  image: docker.io/library/busybox:1.36
+                  command: ["sh", "-c", "exit 1"]
+        """);
+    return dir.resolve("bundle.yaml");
+  }
+
+  private static Path v3(Path example, Path into, String name) {
+    Path dir = copy(v2(example, into.resolve(name + "-base")).getParent(), into.resolve(name));
+    edit(dir.resolve("bundle.yaml"), "version: 1.5.0", "version: 1.6.0");
+    edit(dir.resolve("bundle.yaml"), "upgradesFrom: \">=1.4.0 <1.5.0\"", "upgradesFrom: \">=1.5.0 <1.6.0\"");
+    edit(dir.resolve("charts/controller/values.yaml"), "replicas: 2", "replicas: 3");
+    return dir;
+  }
+
+  private static Path copy(Path from, Path to) {
+    try (Stream<Path> walk = Files.walk(from)) {
+      for (Path p : walk.toList()) {
+        Path rel = from.relativize(p);
+        if (rel.startsWith("out")) {
+          continue;
+        }
+        Path target = to.resolve(rel.toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      return to;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void edit(Path file, String from, String to) {
+    try {
+      String text = Files.readString(file);
+      if (!text.contains(from)) {
+        throw new IllegalStateException(file + " no longer contains '" + from + "'");
+      }
+      Files.writeString(file, text.replaceFirst(java.util.regex.Pattern.quote(from),
+          java.util.regex.Matcher.quoteReplacement(to)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void write(Path file, String text) {
+    try {
+      Files.writeString(file, text);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
