@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         dev.airlock.installer.cluster.PreflightCommand.class, dev.airlock.installer.cluster.InstallCommand.class,
         dev.airlock.installer.cluster.UpgradeCommand.class, dev.airlock.installer.cluster.StatusCommand.class,
         dev.airlock.installer.cluster.HistoryCommand.class, dev.airlock.installer.cluster.PlanCommand.class,
+        dev.airlock.installer.cluster.RollbackCommand.class, dev.airlock.installer.cluster.InventoryCommand.class,
         dev.airlock.installer.cluster.UninstallCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 preflight failed,",
         "  4 license refused, 5 failed and rolled back, 6 rollback incomplete,",

@@ -8,7 +8,6 @@ import dev.airlock.testing.ExampleImages;
 import dev.airlock.testing.RegistryServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -29,19 +28,10 @@ class AirGapIT {
     assumeTrue(probe.waitFor(10, TimeUnit.SECONDS) && probe.exitValue() == 0,
         "unshare --net needs root (CAP_SYS_ADMIN); run the suite as root to check air-gap truth");
 
-    assertThat(Cli.run(dir, "keys", "create-root", "--out", "root").exit()).isZero();
-    assertThat(Cli.run(dir, "keys", "create-signing", "--root-key", "root.key", "--out", "signing").exit()).isZero();
-    String until = LocalDate.now().plusYears(1).toString();
-    assertThat(Cli.run(dir, "license", "issue", "--customer", "Acme Corp", "--product", "platform", "--expires",
-        until, "--updates-until", until, "--seats", "50", "--key", "signing.key", "--cert", "signing.cert", "-o",
-        "acme.license")
-        .exit()).isZero();
+    Platform.keysAndLicense(dir);
     try (RegistryServer mirror = RegistryServer.startPlain()) {
       ExampleImages.seed(mirror, dir.resolve("images"));
-      Cli.Run build = Cli.run(dir, "bundle", "build", "-f", Cli.REPO.resolve("examples/platform/bundle.yaml")
-          .toString(), "-o", "platform.airlock", "--key", "signing.key", "--cert", "signing.cert", "--mirror",
-          "docker.io=" + mirror.host() + "/hub", "--insecure-registry", mirror.host());
-      assertThat(build.exit()).as(build.toString()).isZero();
+      Platform.build(dir, Platform.example(), "platform.airlock", mirror);
     }
 
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

@@ -11,7 +11,6 @@ import dev.airlock.testing.kube.TestCluster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,19 +39,10 @@ class InstallCliIT {
   @BeforeAll
   static void bundleLicenseRegistry() {
     assumeTrue(RegistryServer.available(), "docker-registry is not installed (apt-get install docker-registry)");
-    assertThat(Cli.run(dir, "keys", "create-root", "--out", "root").exit()).isZero();
-    assertThat(Cli.run(dir, "keys", "create-signing", "--root-key", "root.key", "--out", "signing").exit()).isZero();
-    String until = LocalDate.now().plusYears(1).toString();
-    Cli.Run lic = Cli.run(dir, "license", "issue", "--customer", "Acme Corp", "--product", "platform", "--expires",
-        until, "--updates-until", until, "--seats", "50", "--key", "signing.key", "--cert", "signing.cert",
-        "-o", "acme.license");
-    assertThat(lic.exit()).as(lic.toString()).isZero();
+    Platform.keysAndLicense(dir);
     try (RegistryServer mirror = RegistryServer.startPlain()) {
       ExampleImages.seed(mirror, dir.resolve("images"));
-      Cli.Run build = Cli.run(dir, "bundle", "build", "-f", Cli.REPO.resolve("examples/platform/bundle.yaml")
-          .toString(), "-o", "platform.airlock", "--key", "signing.key", "--cert", "signing.cert", "--mirror",
-          "docker.io=" + mirror.host() + "/hub", "--insecure-registry", mirror.host());
-      assertThat(build.exit()).as(build.toString()).isZero();
+      Platform.build(dir, Platform.example(), "platform.airlock", mirror);
     }
     company = RegistryServer.startSecure("admin", "corp-pass");
   }

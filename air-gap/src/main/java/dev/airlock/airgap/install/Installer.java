@@ -225,6 +225,9 @@ public final class Installer {
       }
       registry = RegistryTarget.parse(installed.registry());
     }
+    if (installed != null) {
+      registryOptions = Inventory.withPullSecret(kube, namespace, registryOptions, registry.registry());
+    }
 
     // 2. license (local)
     String licenseId = license(kind, manifest, installed, to);

@@ -116,6 +116,7 @@ public final class Rollback {
         restored.add(c);
       }
     }
+    deleteTree(work);
     boolean ok = problems.isEmpty();
     State.Installation back = new State.Installation(target.product(), target.version(), target.bundleDigest(),
         target.licenseId(), target.registry(), target.namespace(), kube.user(), clock.instant(), ok ? "installed"
@@ -130,5 +131,13 @@ public final class Rollback {
           + String.join("; ", problems), "fix the cause and run 'airlock rollback' again");
     }
     return new Result(current.version(), target.version(), done);
+  }
+
+  private static void deleteTree(Path dir) {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // best effort: a temp directory
+    }
   }
 }

@@ -34,7 +34,7 @@ public class StatusCommand implements Callable<Integer> {
       State.Installation i = state.installation();
       StringBuilder text = new StringBuilder();
       ObjectNode json = Console.JSON.createObjectNode();
-      boolean healthy = i != null && "installed".equals(i.status());
+      boolean healthy = i != null;
       if (i == null) {
         text.append("no completed installation in ").append(cluster.namespace);
       } else {
