@@ -295,14 +295,27 @@ public final class Installer {
       }
     }
     plan.add("record");
+    events.on(new Event.PhaseStarted("plan", "Planning", -1));
+    ImagePusher.Survey survey = ImagePusher.from(bundle).to(registry).registries(registryOptions).survey();
+    List<String> changing = new ArrayList<>();
+    for (ChartRenderer.Rendered r : rendered) {
+      State.Component was = before.get(r.component());
+      if (plan.contains("release/" + r.component())) {
+        changing.add(r.component() + (was == null ? " (new, chart " + r.chartVersion() + ")"
+            : was.chartVersion().equals(r.chartVersion()) ? " (chart " + r.chartVersion() + ", changed values or images)"
+            : " (chart " + was.chartVersion() + " → " + r.chartVersion() + ")"));
+      }
+    }
+    String planText = kind + " " + (installed == null || INSTALL.equals(kind) ? "" : installed.version() + " → ")
+        + manifest.name() + " " + manifest.version() + ": push " + survey.blobs() + " blobs (" + survey.bytes()
+        + " bytes) of " + survey.images() + " images to " + registry + "; releases: " + (changing.isEmpty()
+        ? "none change" : String.join(", ", changing));
+    events.on(new Event.PhaseFinished("plan", planText));
     if (dryRun) {
-      String summary = "dry run: would " + kind + " " + manifest.name() + " " + manifest.version() + " into "
-          + namespace + " with images in " + registry + "; phases: " + String.join(", ", plan);
-      return new Result(true, summary, installed, checks, null, plan);
+      return new Result(true, "dry run: would " + planText, installed, checks, null, plan);
     }
 
-    if (resume == null && !confirm.test(kind + " " + manifest.name() + " " + manifest.version() + " into "
-        + namespace + " (images to " + registry + "): " + String.join(", ", plan))) {
+    if (resume == null && !confirm.test(planText)) {
       throw new AirlockException(Kind.BAD_INPUT, kind + " cancelled; nothing was changed", null);
     }
 

@@ -138,6 +138,41 @@ public final class ImagePusher {
     checkDeltaBase(new RegistryClient(options), all, all, manifest);
   }
 
+  /**
+   * What a push would send, asking the registry and writing nothing.
+   *
+   * @param images images whose tag does not yet point at their digest
+   * @param blobs distinct blobs the registry lacks in the repositories that need them
+   * @param bytes their bytes
+   */
+  public record Survey(int images, int blobs, long bytes) {}
+
+  public Survey survey() {
+    BundleManifest manifest = bundle.readHead().manifest();
+    Set<Digest> omitted = new HashSet<>();
+    if (manifest.delta() != null) {
+      manifest.delta().omitted().forEach(d -> omitted.add(Digest.parse(d)));
+    }
+    RegistryClient client = new RegistryClient(options);
+    int images = 0;
+    Set<Digest> missing = new LinkedHashSet<>();
+    long bytes = 0;
+    for (ImagePlan p : plan(manifest, omitted)) {
+      if (p.source().tag() != null && client.manifestDigest(target.registry(), p.repository(), p.source().tag())
+          .filter(p.top().digest()::equals).isPresent()) {
+        continue;
+      }
+      images++;
+      for (Digest d : p.blobs()) {
+        if (!missing.contains(d) && client.blobSize(target.registry(), p.repository(), d).isEmpty()) {
+          missing.add(d);
+          bytes += entry(d).size();
+        }
+      }
+    }
+    return new Survey(images, missing.size(), bytes);
+  }
+
   public Result push() {
     if (target == null) {
       throw new IllegalStateException("to(..) is required");

@@ -109,6 +109,9 @@ class UpgradeTest {
           .withCredentials(dev.airlock.oci.CredentialStore.of(Map.of(fresh.host(),
               new dev.airlock.oci.Credentials("admin", Fixture.PASSWORD)))));
       run(v1, false, to);
+      Installer.Result dry = run(v2, true, to.andThen(i -> i.dryRun(true)));
+      assertThat(dry.summary()).contains("upgrade 1.4.0 → platform 1.5.0: push 2 blobs", "of 1 images",
+          "releases: controller (chart");
       events.clear();
       upgradedToV2(run(v2, true, to), fresh.host());
     }
