@@ -33,3 +33,28 @@ make_keys() {
   ./airlock keys create-root --out "$work/keys/root" >/dev/null
   ./airlock keys create-signing --root-key "$work/keys/root.key" --out "$work/keys/signing" >/dev/null
 }
+
+# phase_seconds PHASE CMD...: runs CMD (which must print --output json events) and prints "WALL PHASE RESULT": the
+# process's wall seconds, the seconds between PHASE's phase-started and phase-finished events (fixed costs such as
+# JVM start and verification excluded), and the last JSON line.
+phase_seconds() {
+  python3 - "$@" <<'PY'
+import json, subprocess, sys, time
+phase, cmd = sys.argv[1], sys.argv[2:]
+t0 = time.monotonic(); start = end = None; last = ""
+p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+for line in p.stdout:
+    now = time.monotonic(); last = line.strip()
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("phase") == phase and e.get("type") == "phase-started" and start is None:
+        start = now
+    if e.get("phase") == phase and e.get("type") == "phase-finished":
+        end = now
+if p.wait() != 0:
+    sys.exit("failed: " + " ".join(cmd))
+print("%.3f %.3f %s" % (time.monotonic() - t0, (end - start) if start and end else -1, last))
+PY
+}

@@ -43,6 +43,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ImagePusher {
 
   public static final String PHASE = "push";
+  private static final int CHECKS_PER_UPLOAD = 4;
 
   private final BundleFile bundle;
   private RegistryTarget target;
@@ -187,6 +188,12 @@ public final class ImagePusher {
     RegistryClient client = new RegistryClient(options);
     String registry = target.registry();
     Counters n = new Counters();
+    // HEAD requests are cheap for the registry: they go CHECKS_PER_UPLOAD times as wide as uploads.
+    ExecutorService checkPool = Executors.newFixedThreadPool(Math.min(parallelism * CHECKS_PER_UPLOAD, 32), r -> {
+      Thread t = new Thread(r, "airlock-check");
+      t.setDaemon(true);
+      return t;
+    });
     ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
       Thread t = new Thread(r, "airlock-push");
       t.setDaemon(true);
@@ -198,7 +205,7 @@ public final class ImagePusher {
       List<CompletableFuture<Boolean>> checks = new ArrayList<>();
       for (ImagePlan p : all) {
         checks.add(CompletableFuture.supplyAsync(() -> p.source().tag() != null && client.manifestDigest(registry,
-            p.repository(), p.source().tag()).filter(p.top().digest()::equals).isPresent(), pool));
+            p.repository(), p.source().tag()).filter(p.top().digest()::equals).isPresent(), checkPool));
       }
       List<ImagePlan> plans = new ArrayList<>();
       Map<Digest, String> home = new LinkedHashMap<>();
@@ -257,6 +264,7 @@ public final class ImagePusher {
       throw new AirlockException(Kind.REMOTE, "push failed: " + cause, null, cause);
     } finally {
       pool.shutdownNow();
+      checkPool.shutdownNow();
     }
     List<Pushed> pushed = new ArrayList<>();
     for (ImagePlan p : all) {
