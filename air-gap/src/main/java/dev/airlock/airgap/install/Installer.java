@@ -15,6 +15,7 @@ import dev.airlock.keys.TrustedRoots;
 import dev.airlock.license.Decision;
 import dev.airlock.license.Entitlements;
 import dev.airlock.license.LicenseFile;
+import dev.airlock.license.LicenseUpdates;
 import dev.airlock.license.LicenseVerifier;
 import dev.airlock.oci.Credentials;
 import dev.airlock.oci.Digest;
@@ -431,27 +432,28 @@ public final class Installer {
 
   private String license(String kind, BundleManifest manifest, State.Installation installed, SemVer to) {
     events.on(new Event.PhaseStarted("license", "Checking the license", -1));
-    LicenseFile file;
-    if (licenseFile != null) {
-      file = LicenseFile.read(licenseFile);
-    } else {
-      Secret stored = installed == null ? null : kube.client().secrets().inNamespace(namespace).withName(LICENSE_SECRET)
-          .get();
-      if (stored == null || stored.getData() == null || !stored.getData().containsKey("license.yaml")) {
-        throw new AirlockException(Kind.LICENSE, "no license given" + (installed == null ? ""
-            : " and none is stored in " + namespace + "/" + LICENSE_SECRET), "pass the license file from the "
-            + "vendor with --license FILE");
-      }
-      file = LicenseFile.parse(Base64.getDecoder().decode(stored.getData().get("license.yaml")),
-          namespace + "/" + LICENSE_SECRET);
+    Secret stored = installed == null ? null : kube.client().secrets().inNamespace(namespace)
+        .withName(LICENSE_SECRET).get();
+    LicenseFile storedFile = stored == null || stored.getData() == null
+        || !stored.getData().containsKey("license.yaml") ? null : LicenseFile.parse(Base64.getDecoder().decode(
+        stored.getData().get("license.yaml")), namespace + "/" + LICENSE_SECRET);
+    LicenseFile file = licenseFile != null ? LicenseFile.read(licenseFile) : storedFile;
+    if (file == null) {
+      throw new AirlockException(Kind.LICENSE, "no license given" + (installed == null ? ""
+          : " and none is stored in " + namespace + "/" + LICENSE_SECRET), "pass the license file from the "
+          + "vendor with --license FILE");
     }
     licenseYaml = file.toYaml();
     Instant now = clock.instant();
     LicenseVerifier.Verified v = new LicenseVerifier(roots).verify(file, now);
-    if (installed != null && licenseFile != null && installed.licenseId() != null
-        && !installed.licenseId().equals(v.license().id())) {
-      events.on(new Event.Log(Event.Level.INFO, "license " + v.license().id() + " replaces "
-          + installed.licenseId()));
+    if (storedFile != null && file != storedFile && !storedFile.license().id().equals(v.license().id())) {
+      Decision replace = LicenseUpdates.check(storedFile.license(), v.license(),
+          new Entitlements(v.license()).state(now));
+      if (!replace.allowed()) {
+        throw new AirlockException(Kind.LICENSE, replace.message(), "pass the current license from the vendor, or "
+            + "leave out --license to keep the installed one");
+      }
+      events.on(new Event.Log(Event.Level.INFO, replace.message()));
     }
     Entitlements e = new Entitlements(v.license());
     java.time.LocalDate released = manifest.created().atZone(ZoneOffset.UTC).toLocalDate();
@@ -585,12 +587,18 @@ public final class Installer {
       auths.append('"').append(registry.registry()).append("\":{\"auth\":\"").append(auth).append("\"}");
     }
     auths.append("}}");
-    Secret secret = new SecretBuilder().withNewMetadata().withName(ChartRenderer.PULL_SECRET).withNamespace(ns)
+    applySecret(new SecretBuilder().withNewMetadata().withName(ChartRenderer.PULL_SECRET).withNamespace(ns)
         .addToLabels(StateStore.LABEL_MANAGED_BY, "airlock").endMetadata().withType("kubernetes.io/dockerconfigjson")
         .addToData(".dockerconfigjson", Base64.getEncoder().encodeToString(auths.toString()
-            .getBytes(StandardCharsets.UTF_8))).build();
+            .getBytes(StandardCharsets.UTF_8))).build(), "writing the image pull Secret");
+  }
+
+  /** Creates the Secret, or replaces the one of that name. */
+  private void applySecret(Secret secret, String doing) {
+    String ns = secret.getMetadata().getNamespace();
+    String name = secret.getMetadata().getName();
     try {
-      Secret existing = kube.client().secrets().inNamespace(ns).withName(ChartRenderer.PULL_SECRET).get();
+      Secret existing = kube.client().secrets().inNamespace(ns).withName(name).get();
       if (existing == null) {
         kube.client().secrets().inNamespace(ns).resource(secret).create();
       } else {
@@ -598,26 +606,15 @@ public final class Installer {
         kube.client().secrets().inNamespace(ns).resource(secret).update();
       }
     } catch (KubernetesClientException e) {
-      throw kube.failure("writing the image pull Secret " + ns + "/" + ChartRenderer.PULL_SECRET, e);
+      throw kube.failure(doing + " " + ns + "/" + name, e);
     }
   }
 
   private void storeLicense() {
-    Secret secret = new SecretBuilder().withNewMetadata().withName(LICENSE_SECRET).withNamespace(namespace)
+    applySecret(new SecretBuilder().withNewMetadata().withName(LICENSE_SECRET).withNamespace(namespace)
         .addToLabels(StateStore.LABEL_MANAGED_BY, "airlock").endMetadata().withType("Opaque")
         .addToData("license.yaml", Base64.getEncoder().encodeToString(licenseYaml.getBytes(StandardCharsets.UTF_8)))
-        .build();
-    try {
-      Secret existing = kube.client().secrets().inNamespace(namespace).withName(LICENSE_SECRET).get();
-      if (existing == null) {
-        kube.client().secrets().inNamespace(namespace).resource(secret).create();
-      } else {
-        secret.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
-        kube.client().secrets().inNamespace(namespace).resource(secret).update();
-      }
-    } catch (KubernetesClientException e) {
-      throw kube.failure("storing the license in " + namespace + "/" + LICENSE_SECRET, e);
-    }
+        .build(), "storing the license in");
   }
 
   /** Readiness can be waited for only where pods run: a cluster with at least one Ready node. */

@@ -35,8 +35,7 @@ public final class Inventory {
 
   /** The inventory document: {@code {"kind":"Inventory", ..., "blobs":["sha256:…"]}}. */
   public static ObjectNode export(KubeTarget kube, String namespace, RegistryOptions options) {
-    State state = new StateStore(kube, namespace).load().orElseThrow(() -> new AirlockException(Kind.BAD_INPUT,
-        "nothing is installed in namespace " + namespace, "pass the installation's namespace with --namespace"));
+    State state = new StateStore(kube, namespace).require();
     State.Installation i = state.installation();
     if (i == null) {
       throw new AirlockException(Kind.BAD_INPUT, "no completed installation in " + namespace,

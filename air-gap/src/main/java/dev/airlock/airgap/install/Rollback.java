@@ -34,8 +34,7 @@ public final class Rollback {
   public static Result rollback(KubeTarget kube, String namespace, Optional<String> toVersion, int timeoutSeconds,
       Clock clock, EventHandler events) {
     StateStore store = new StateStore(kube, namespace);
-    State state = store.load().orElseThrow(() -> new AirlockException(Kind.BAD_INPUT, "nothing is installed in "
-        + "namespace " + namespace, "pass the installation's namespace with --namespace"));
+    State state = store.require();
     State.Installation current = state.installation();
     State.Installation target;
     List<State.Installation> previous = new ArrayList<>(state.previous());

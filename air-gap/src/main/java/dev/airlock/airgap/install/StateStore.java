@@ -71,6 +71,12 @@ public final class StateStore {
     }
   }
 
+  /** Reads the state, or fails saying that nothing is installed in this namespace. */
+  public State require() {
+    return load().orElseThrow(() -> new AirlockException(Kind.BAD_INPUT, "nothing is installed in namespace "
+        + namespace, "pass the installation's namespace with --namespace"));
+  }
+
   /** Writes the state, creating the namespace and the ConfigMap the first time. */
   public void save(State state, String product) {
     String json;

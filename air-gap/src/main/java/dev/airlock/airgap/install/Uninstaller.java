@@ -2,8 +2,6 @@ package dev.airlock.airgap.install;
 
 import dev.airlock.bundle.event.Event;
 import dev.airlock.bundle.event.EventHandler;
-import dev.airlock.error.AirlockException;
-import dev.airlock.error.AirlockException.Kind;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.ArrayList;
@@ -29,8 +27,7 @@ public final class Uninstaller {
 
   public static Result uninstall(KubeTarget kube, String namespace, boolean purge, EventHandler events) {
     StateStore store = new StateStore(kube, namespace);
-    State state = store.load().orElseThrow(() -> new AirlockException(Kind.BAD_INPUT, "nothing is installed in "
-        + "namespace " + namespace, "pass the namespace of the installation with --namespace"));
+    State state = store.require();
     if (state.operation() != null && state.operation().running()) {
       events.on(new Event.Log(Event.Level.WARN, "an unfinished " + state.operation().kind() + " (started "
           + state.operation().started() + " by " + state.operation().user() + ") is abandoned"));

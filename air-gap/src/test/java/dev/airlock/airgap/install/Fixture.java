@@ -55,11 +55,11 @@ final class Fixture implements AutoCloseable {
     company = RegistryServer.startSecure("admin", PASSWORD);
   }
 
-  /** A license whose updates end on {@code updatesUntil}. */
-  Path license(LocalDate updatesUntil, String name) throws Exception {
+  /** A license for {@code customer} whose updates end on {@code updatesUntil}. */
+  Path license(String customer, LocalDate updatesUntil, long sequence, String name) throws Exception {
     Path file = dir.resolve(name);
-    Files.writeString(file, LicenseIssuer.issue(new LicenseIssuer.Terms("Acme Corp", "platform",
-        LocalDate.now().plusDays(365), 30, updatesUntil, 100, 1, List.of(), "stable", 2), signing,
+    Files.writeString(file, LicenseIssuer.issue(new LicenseIssuer.Terms(customer, "platform",
+        LocalDate.now().plusDays(365), 30, updatesUntil, 100, 1, List.of(), "stable", sequence), signing,
         Instant.now()).toYaml());
     return file;
   }

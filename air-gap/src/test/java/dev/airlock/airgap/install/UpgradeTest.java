@@ -206,9 +206,15 @@ class UpgradeTest {
       assertThat(e.kind()).isEqualTo(AirlockException.Kind.BAD_INPUT);
       assertThat(e.getMessage()).contains("upgrades only from >=1.5.0 <1.6.0", "1.4.0 is installed");
     });
-    Path early = fx.license(LocalDate.now().minusDays(1), "early.license");
+    Path early = fx.license("Acme Corp", LocalDate.now().minusDays(1), 2, "early.license");
     assertThatThrownBy(() -> run(v2, true, i -> i.license(early))).isInstanceOfSatisfying(AirlockException.class,
         e -> assertThat(e.kind()).isEqualTo(AirlockException.Kind.LICENSE));
+    Path other = fx.license("Globex", LocalDate.now().plusDays(365), 3, "globex.license");
+    assertThatThrownBy(() -> run(v2, true, i -> i.license(other))).isInstanceOfSatisfying(AirlockException.class,
+        e -> {
+          assertThat(e.kind()).isEqualTo(AirlockException.Kind.LICENSE);
+          assertThat(e.getMessage()).contains("is for 'Globex'", "installed license is for 'Acme Corp'");
+        });
     run(v2, true, i -> { });
     assertThatThrownBy(() -> run(v1, true, i -> { })).isInstanceOfSatisfying(AirlockException.class, e -> {
       assertThat(e.kind()).isEqualTo(AirlockException.Kind.BAD_INPUT);

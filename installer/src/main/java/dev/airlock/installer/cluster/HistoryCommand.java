@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.airlock.airgap.install.KubeTarget;
 import dev.airlock.airgap.install.State;
 import dev.airlock.airgap.install.StateStore;
-import dev.airlock.error.AirlockException;
-import dev.airlock.error.AirlockException.Kind;
 import dev.airlock.installer.cli.Console;
 import dev.airlock.installer.cli.OutputOptions;
 import java.util.ArrayList;
@@ -26,9 +24,7 @@ public class HistoryCommand implements Callable<Integer> {
   public Integer call() {
     Console console = new Console(output);
     try (KubeTarget kube = cluster.connect()) {
-      State state = new StateStore(kube, cluster.namespace).load().orElseThrow(() -> new AirlockException(
-          Kind.BAD_INPUT, "nothing is installed in namespace " + cluster.namespace, "pass the installation's "
-          + "namespace with --namespace"));
+      State state = new StateStore(kube, cluster.namespace).require();
       List<State.Operation> ops = new ArrayList<>(state.history());
       if (state.operation() != null && state.operation().running()) {
         ops.add(state.operation().summary());

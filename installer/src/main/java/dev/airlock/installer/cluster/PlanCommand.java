@@ -3,8 +3,6 @@ package dev.airlock.installer.cluster;
 import dev.airlock.airgap.install.KubeTarget;
 import dev.airlock.airgap.install.State;
 import dev.airlock.airgap.install.StateStore;
-import dev.airlock.error.AirlockException;
-import dev.airlock.error.AirlockException.Kind;
 import dev.airlock.installer.cli.Console;
 import dev.airlock.installer.cli.OutputOptions;
 import java.util.concurrent.Callable;
@@ -28,9 +26,7 @@ public class PlanCommand {
     public Integer call() {
       Console console = new Console(output);
       try (KubeTarget kube = cluster.connect()) {
-        State state = new StateStore(kube, cluster.namespace).load().orElseThrow(() -> new AirlockException(
-            Kind.BAD_INPUT, "nothing is installed in namespace " + cluster.namespace, "pass the installation's "
-            + "namespace with --namespace"));
+        State state = new StateStore(kube, cluster.namespace).require();
         State.Operation op = state.operation();
         if (op == null) {
           console.result("no operation recorded", Console.JSON.createObjectNode());
