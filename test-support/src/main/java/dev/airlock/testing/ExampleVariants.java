@@ -14,7 +14,8 @@ import java.util.stream.Stream;
  *   changed layer) and runs 2 replicas;</li>
  *   <li>{@link #v3Broken}: 1.6.0 (upgrades from 1.5.x): the controller runs 3 replicas and the UI chart gains an
  *   object of a kind no cluster serves, so its upgrade fails after the controller's succeeded;</li>
- *   <li>{@link #v3FailingHook}: like v3, but the UI chart gains a pre-upgrade hook Job that never succeeds.</li>
+ *   <li>{@link #v3FailingHook}: like v3, but the UI chart gains a pre-upgrade hook Job that never succeeds;</li>
+ *   <li>{@link #v3NeverReady}: like v3, but the controller's readiness probe always fails.</li>
  * </ul>
  */
 public final class ExampleVariants {
@@ -61,6 +62,16 @@ public final class ExampleVariants {
                   image: docker.io/library/busybox:1.36
                   command: ["sh", "-c", "exit 1"]
         """);
+    return dir.resolve("bundle.yaml");
+  }
+
+  /** Like v3, but the controller never becomes ready (its readiness probe always fails). */
+  public static Path v3NeverReady(Path example, Path into) {
+    Path dir = v3(example, into, "v3-never-ready");
+    edit(dir.resolve("charts/controller/templates/deployment.yaml"),
+        "          command: [\"sh\", \"-c\", \"while true; do sleep 3600; done\"]",
+        "          command: [\"sh\", \"-c\", \"while true; do sleep 3600; done\"]\n"
+            + "          readinessProbe: {exec: {command: [\"false\"]}, periodSeconds: 2}");
     return dir.resolve("bundle.yaml");
   }
 

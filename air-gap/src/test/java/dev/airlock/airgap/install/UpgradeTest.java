@@ -175,6 +175,23 @@ class UpgradeTest {
     assertThat(state().installation().version()).isEqualTo("1.5.0");
   }
 
+  /** Readiness needs pods: a real cluster only (AIRLOCK_E2E_KUBECONFIG); the mock runs no workloads (ADR 7). */
+  @Test
+  void readinessTimeout_rollsBack_onARealCluster() {
+    assumeTrue(!cluster.isMock(), "readiness needs a real cluster: set AIRLOCK_E2E_KUBECONFIG");
+    Path neverReady = fx.bundle(ExampleVariants.v3NeverReady(Fixture.EXAMPLE, dir.resolve("specs-ready")),
+        "v3-never-ready.airlock");
+    run(v1, false, i -> { });
+    run(v2, true, i -> { });
+    assertThatThrownBy(() -> run(neverReady, true, i -> i.waitReady(true).timeoutSeconds(60)))
+        .isInstanceOfSatisfying(AirlockException.class, e -> {
+          assertThat(e.kind()).isEqualTo(AirlockException.Kind.ROLLED_BACK);
+          assertThat(e.getMessage()).contains("release/controller failed");
+        });
+    assertThat(controller().getSpec().getReplicas()).isEqualTo(2);
+    assertThat(state().installation().version()).isEqualTo("1.5.0");
+  }
+
   @Test
   void deltaBundle_upgradesLikeAFullOne() {
     run(v1, false, i -> { });
