@@ -303,8 +303,8 @@ public final class Installer {
       State.Component was = before.get(r.component());
       if (plan.contains("release/" + r.component())) {
         changing.add(r.component() + (was == null ? " (new, chart " + r.chartVersion() + ")"
-            : was.chartVersion().equals(r.chartVersion()) ? " (chart " + r.chartVersion() + ", changed values or images)"
-            : " (chart " + was.chartVersion() + " → " + r.chartVersion() + ")"));
+            : was.chartVersion().equals(r.chartVersion())
+            ? " (chart " + r.chartVersion() + ", changed values or images)" : " (chart " + was.chartVersion() + " → " + r.chartVersion() + ")"));
       }
     }
     String planText = kind + " " + (installed == null || INSTALL.equals(kind) ? "" : installed.version() + " → ")
@@ -320,114 +320,120 @@ public final class Installer {
       throw new AirlockException(Kind.BAD_INPUT, kind + " cancelled; nothing was changed", null);
     }
 
-    // 6. record the plan, then the changing phases
-    Instant now = clock.instant();
-    State.Operation op = resume != null ? resume : new State.Operation(kind + "-" + DateTimeFormatter
-        .ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(now), kind,
-        installed == null ? null : installed.version(), manifest.version(), digest, kube.user(), now, null,
-        "running", null, List.of());
-    for (String p : List.of("verify", "license", "render", "preflight")) {
-      if (!op.done(p)) {
-        op = op.with(new State.Phase(p, "done", now, now, null));
-      }
-    }
-    State current = (state == null ? new State(null, op, List.of(), List.of()) : state.withOperation(op));
-    store.save(current, manifest.name());
-    Recorder rec = new Recorder(store, current, manifest.name());
-
-    try {
-      if (!rec.op().done("push")) {
-        rec.start("push", false);
-        // The pusher announces the phase with its byte total (for the progress bar); the phase ends when recorded.
-        ImagePusher.Result pushed = ImagePusher.from(bundle).to(registry).registries(registryOptions)
-            .parallelism(parallelism).chunkSize(chunkSize).addEventHandler(e -> {
-              if (!(e instanceof Event.PhaseFinished)) {
-                events.on(e);
-              }
-            }).push();
-        rec.done("push", pushed.blobsUploaded() + " blobs uploaded (" + pushed.bytesUploaded() + " bytes), "
-            + pushed.blobsMounted() + " mounted, " + pushed.blobsPresent() + " present");
-      }
-      if (!rec.op().done("pull-secrets")) {
-        rec.start("pull-secrets");
-        Set<String> namespaces = new LinkedHashSet<>();
-        rendered.forEach(r -> namespaces.add(r.namespace()));
-        for (String ns : namespaces) {
-          store.ensureNamespace(ns, manifest.name());
-          pullSecret(ns);
+    // 6. one airlock at a time; record the plan, then the changing phases
+    store.ensureNamespace(namespace, manifest.name());
+    try (OperationLock lock = OperationLock.acquire(kube, namespace, kind, clock)) {
+      // 6. record the plan, then the changing phases
+      Instant now = clock.instant();
+      State.Operation op = resume != null ? resume : new State.Operation(kind + "-" + DateTimeFormatter
+          .ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(now), kind,
+          installed == null ? null : installed.version(), manifest.version(), digest, kube.user(), now, null,
+          "running", null, List.of());
+      for (String p : List.of("verify", "license", "render", "preflight")) {
+        if (!op.done(p)) {
+          op = op.with(new State.Phase(p, "done", now, now, null));
         }
-        rec.done("pull-secrets", "image pull Secret " + ChartRenderer.PULL_SECRET + " in " + String.join(", ",
-            namespaces));
       }
-    } catch (AirlockException e) {
-      rec.fail(e.getMessage());
-      throw e;
-    }
+      State current = (state == null ? new State(null, op, List.of(), List.of()) : state.withOperation(op));
+      store.save(current, manifest.name());
+      Recorder rec = new Recorder(store, current, manifest.name());
 
-    Map<String, State.Component> after = new LinkedHashMap<>(before);
-    List<ChartRenderer.Rendered> upgraded = new ArrayList<>();
-    boolean wait = waitReady && clusterRunsPods();
-    for (ChartRenderer.Rendered r : rendered) {
-      String phase = "release/" + r.component();
-      State.Component was = before.get(r.component());
-      if (rec.op().done(phase)) {
-        Releases.Revision latest = new Releases(kube).latest(r.release(), r.namespace()).orElseThrow();
-        after.put(r.component(), component(r, latest.revision()));
-        upgraded.add(r);
-        continue;
-      }
-      if (was != null && was.renderedDigest().equals(r.digest())) {
-        continue;
-      }
-      rec.start(phase);
       try {
-        Release release = new Releases(kube).apply(r.release(), r.namespace(), r.chartDir(), manifest.name() + " "
-            + manifest.version() + " (" + kind + ")", timeoutSeconds, wait);
-        if (!"deployed".equals(release.getStatus())) {
-          throw new AirlockException(Kind.REMOTE, "release " + r.namespace() + "/" + r.release() + " ended "
-              + release.getStatus(), null);
+        if (!rec.op().done("push")) {
+          rec.start("push", false);
+          // The pusher announces the phase with its byte total (for the progress bar); the phase ends when recorded.
+          ImagePusher.Result pushed = ImagePusher.from(bundle).to(registry).registries(registryOptions)
+              .parallelism(parallelism).chunkSize(chunkSize).addEventHandler(e -> {
+                if (!(e instanceof Event.PhaseFinished)) {
+                  events.on(e);
+                }
+              }).push();
+          rec.done("push", pushed.blobsUploaded() + " blobs uploaded (" + pushed.bytesUploaded() + " bytes), "
+              + pushed.blobsMounted() + " mounted, " + pushed.blobsPresent() + " present");
         }
-        int revision = Integer.parseInt(release.getRevision());
-        after.put(r.component(), component(r, revision));
-        upgraded.add(r);
-        rec.done(phase, r.namespace() + "/" + r.release() + " revision " + revision + " deployed (chart "
-            + r.chartName() + " " + r.chartVersion() + ")");
+        if (!rec.op().done("pull-secrets")) {
+          rec.start("pull-secrets");
+          Set<String> namespaces = new LinkedHashSet<>();
+          rendered.forEach(r -> namespaces.add(r.namespace()));
+          for (String ns : namespaces) {
+            store.ensureNamespace(ns, manifest.name());
+            pullSecret(ns);
+          }
+          rec.done("pull-secrets", "image pull Secret " + ChartRenderer.PULL_SECRET + " in " + String.join(", ",
+              namespaces));
+        }
       } catch (AirlockException e) {
-        if (UPGRADE.equals(kind)) {
-          throw rollBack(rec, manifest, before, upgraded, r, e, work);
-        }
         rec.fail(e.getMessage());
-        throw new AirlockException(e.kind(), e.getMessage(), "fix the cause and run the same install again: it "
-            + "resumes at " + phase, e);
+        throw e;
       }
-    }
 
-    // 7. record the installation
-    rec.start("record");
-    Map<String, String> images = new LinkedHashMap<>();
-    rendered.forEach(r -> images.putAll(r.images()));
-    List<State.Component> components = new ArrayList<>();
-    for (BundleManifest.Component c : manifest.components()) {
-      if (after.containsKey(c.name())) {
-        components.add(after.get(c.name()));
+      Map<String, State.Component> after = new LinkedHashMap<>(before);
+      List<ChartRenderer.Rendered> upgraded = new ArrayList<>();
+      boolean wait = waitReady && clusterRunsPods();
+      for (ChartRenderer.Rendered r : rendered) {
+        String phase = "release/" + r.component();
+        State.Component was = before.get(r.component());
+        if (rec.op().done(phase)) {
+          Releases.Revision latest = new Releases(kube).latest(r.release(), r.namespace()).orElseThrow();
+          after.put(r.component(), component(r, latest.revision()));
+          upgraded.add(r);
+          continue;
+        }
+        if (was != null && was.renderedDigest().equals(r.digest())) {
+          continue;
+        }
+        rec.start(phase);
+        try {
+          Release release = new Releases(kube).apply(r.release(), r.namespace(), r.chartDir(), manifest.name() + " "
+              + manifest.version() + " (" + kind + ")", timeoutSeconds, wait);
+          if (!"deployed".equals(release.getStatus())) {
+            throw new AirlockException(Kind.REMOTE, "release " + r.namespace() + "/" + r.release() + " ended "
+                + release.getStatus(), null);
+          }
+          int revision = Integer.parseInt(release.getRevision());
+          after.put(r.component(), component(r, revision));
+          upgraded.add(r);
+          rec.done(phase, r.namespace() + "/" + r.release() + " revision " + revision + " deployed (chart "
+              + r.chartName() + " " + r.chartVersion() + ")");
+        } catch (AirlockException | KubernetesClientException failure) {
+          AirlockException e = failure instanceof AirlockException a ? a
+              : kube.failure("upgrading " + r.release(), (KubernetesClientException) failure);
+          if (UPGRADE.equals(kind)) {
+            throw rollBack(rec, manifest, before, upgraded, r, e, work);
+          }
+          rec.fail(e.getMessage());
+          throw new AirlockException(e.kind(), e.getMessage(), "fix the cause and run the same install again: it "
+              + "resumes at " + phase, e);
+        }
       }
+
+      // 7. record the installation
+      rec.start("record");
+      Map<String, String> images = new LinkedHashMap<>();
+      rendered.forEach(r -> images.putAll(r.images()));
+      List<State.Component> components = new ArrayList<>();
+      for (BundleManifest.Component c : manifest.components()) {
+        if (after.containsKey(c.name())) {
+          components.add(after.get(c.name()));
+        }
+      }
+      State.Installation installation = new State.Installation(manifest.name(), manifest.version(), digest, licenseId,
+          registry.toString(), namespace, kube.user(), clock.instant(), "installed", null, components, images);
+      State.Operation finished = rec.op().with(new State.Phase("record", "done", clock.instant(), clock.instant(),
+          null)).finish("succeeded", null, clock.instant());
+      State fin = rec.state().withInstallation(installation).withOperation(finished).archived();
+      if (installed != null && !installed.version().equals(installation.version())) {
+        fin = fin.remembering(installed);
+      }
+      storeLicense();
+      store.save(fin, manifest.name());
+      String summary = (UPGRADE.equals(kind) ? "upgraded " + manifest.name() + " " + installed.version() + " → "
+          : "installed " + manifest.name() + " ") + manifest.version() + " in " + namespace + ": " + components.size()
+          + " releases (" + String.join(", ", components.stream().map(c -> c.release() + " r" + c.revision())
+          .toList()) + "), images in " + registry;
+      events.on(new Event.PhaseFinished("record", summary));
+      return new Result(true, summary, installation, checks, finished, plan);
     }
-    State.Installation installation = new State.Installation(manifest.name(), manifest.version(), digest, licenseId,
-        registry.toString(), namespace, kube.user(), clock.instant(), "installed", null, components, images);
-    State.Operation finished = rec.op().with(new State.Phase("record", "done", clock.instant(), clock.instant(),
-        null)).finish("succeeded", null, clock.instant());
-    State fin = rec.state().withInstallation(installation).withOperation(finished).archived();
-    if (installed != null && !installed.version().equals(installation.version())) {
-      fin = fin.remembering(installed);
-    }
-    storeLicense();
-    store.save(fin, manifest.name());
-    String summary = (UPGRADE.equals(kind) ? "upgraded " + manifest.name() + " " + installed.version() + " → "
-        : "installed " + manifest.name() + " ") + manifest.version() + " in " + namespace + ": " + components.size()
-        + " releases (" + String.join(", ", components.stream().map(c -> c.release() + " r" + c.revision())
-        .toList()) + "), images in " + registry;
-    events.on(new Event.PhaseFinished("record", summary));
-    return new Result(true, summary, installation, checks, finished, plan);
   }
 
   private String license(String kind, BundleManifest manifest, State.Installation installed, SemVer to) {
@@ -666,7 +672,7 @@ public final class Installer {
           rec.done(phase, r.release() + " back at revision " + was.revision() + " as revision "
               + back.getRevision());
         }
-      } catch (AirlockException e) {
+      } catch (AirlockException | KubernetesClientException e) {
         problems.add(r.release() + ": " + e.getMessage());
         rec.fail(e.getMessage());
       }

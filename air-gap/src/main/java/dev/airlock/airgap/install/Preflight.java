@@ -180,6 +180,9 @@ public final class Preflight {
     for (String verb : List.of("get", "create", "update")) {
       needs.add(new Need(verb, "", "configmaps", namespace));
     }
+    for (String verb : List.of("get", "create", "update", "patch", "delete")) {
+      needs.add(new Need(verb, "coordination.k8s.io", "leases", namespace));
+    }
     List<String> unknown = new ArrayList<>();
     Map<String, Optional<APIResourceList>> discovery = new LinkedHashMap<>();
     for (ChartRenderer.ObjectRef o : objects) {

@@ -34,6 +34,14 @@ public final class Rollback {
   public static Result rollback(KubeTarget kube, String namespace, Optional<String> toVersion, int timeoutSeconds,
       Clock clock, EventHandler events) {
     StateStore store = new StateStore(kube, namespace);
+    store.require();
+    try (OperationLock lock = OperationLock.acquire(kube, namespace, "rollback", clock)) {
+      return rollback(kube, store, namespace, toVersion, timeoutSeconds, clock, events);
+    }
+  }
+
+  private static Result rollback(KubeTarget kube, StateStore store, String namespace, Optional<String> toVersion,
+      int timeoutSeconds, Clock clock, EventHandler events) {
     State state = store.require();
     State.Installation current = state.installation();
     State.Installation target;

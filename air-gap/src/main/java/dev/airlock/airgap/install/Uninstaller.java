@@ -27,6 +27,14 @@ public final class Uninstaller {
 
   public static Result uninstall(KubeTarget kube, String namespace, boolean purge, EventHandler events) {
     StateStore store = new StateStore(kube, namespace);
+    store.require();
+    try (OperationLock lock = OperationLock.acquire(kube, namespace, "uninstall", java.time.Clock.systemUTC())) {
+      return uninstall(kube, store, namespace, purge, events);
+    }
+  }
+
+  private static Result uninstall(KubeTarget kube, StateStore store, String namespace, boolean purge,
+      EventHandler events) {
     State state = store.require();
     if (state.operation() != null && state.operation().running()) {
       events.on(new Event.Log(Event.Level.WARN, "an unfinished " + state.operation().kind() + " (started "

@@ -177,6 +177,31 @@ class InstallerTest {
   }
 
   @Test
+  void anotherLiveAirlock_holdsTheInstallation_aDeadOneIsTakenOver() {
+    cluster.client().namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+        .withName(namespace).endMetadata().build()).create();
+    java.time.ZonedDateTime now = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC);
+    cluster.client().leases().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.coordination.v1
+        .LeaseBuilder().withNewMetadata().withName(OperationLock.NAME).endMetadata().withNewSpec()
+        .withHolderIdentity("ops@other-host/4242").withLeaseDurationSeconds(30).withRenewTime(now).endSpec().build())
+        .create();
+    try (KubeTarget kube = kube(); BundleFile bundle = BundleFile.open(bundlePath)) {
+      assertThatThrownBy(() -> installer(bundle, kube, Fixture.PASSWORD).install())
+          .isInstanceOfSatisfying(AirlockException.class, e -> {
+            assertThat(e.getMessage()).contains("another airlock (ops@other-host/4242)");
+            assertThat(e.fix()).get().asString().contains("if it died");
+          });
+      assertThat(new StateStore(kube, namespace).load()).isEmpty();
+      cluster.client().leases().inNamespace(namespace).withName(OperationLock.NAME).edit(l -> {
+        l.getSpec().setRenewTime(now.minusMinutes(2));
+        return l;
+      });
+      assertThat(installer(bundle, kube, Fixture.PASSWORD).install().changed()).isTrue();
+      assertThat(cluster.client().leases().inNamespace(namespace).withName(OperationLock.NAME).get()).isNull();
+    }
+  }
+
+  @Test
   void uninstall_removesReleasesAndRecord() {
     try (KubeTarget kube = kube(); BundleFile bundle = BundleFile.open(bundlePath)) {
       installer(bundle, kube, Fixture.PASSWORD).install();
