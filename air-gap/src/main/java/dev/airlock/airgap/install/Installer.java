@@ -67,6 +67,7 @@ public final class Installer {
   private RegistryOptions registryOptions = RegistryOptions.defaults();
   private Map<String, Map<String, Object>> overrides = Map.of();
   private Set<String> skipChecks = Set.of();
+  private Set<String> without;
   private boolean dryRun;
   private boolean waitReady;
   private boolean allowDowngrade;
@@ -108,6 +109,12 @@ public final class Installer {
 
   public Installer skipChecks(Set<String> ids) {
     this.skipChecks = Set.copyOf(ids);
+    return this;
+  }
+
+  /** Optional components to leave out (default: those the installation left out, else none). */
+  public Installer without(Set<String> components) {
+    this.without = Set.copyOf(components);
     return this;
   }
 
@@ -254,7 +261,8 @@ public final class Installer {
     }
 
     // 4. render (local): every image must be in the bundle
-    List<ChartRenderer.Rendered> rendered = render(manifest, work, null);
+    List<String> leftOut = new ArrayList<>();
+    List<ChartRenderer.Rendered> rendered = render(manifest, select(manifest, installed, leftOut), work, null);
 
     // Nothing to do: the same bundle with the same values, every release at its recorded revision.
     if (resume == null && installed != null && installed.bundleDigest().equals(digest)
@@ -418,7 +426,8 @@ public final class Installer {
         }
       }
       State.Installation installation = new State.Installation(manifest.name(), manifest.version(), digest, licenseId,
-          registry.toString(), namespace, kube.user(), clock.instant(), "installed", null, components, images);
+          registry.toString(), namespace, kube.user(), clock.instant(), "installed", null, components, images,
+          leftOut);
       State.Operation finished = rec.op().with(new State.Phase("record", "done", clock.instant(), clock.instant(),
           null)).finish("succeeded", null, clock.instant());
       State fin = rec.state().withInstallation(installation).withOperation(finished).archived();
@@ -509,8 +518,50 @@ public final class Installer {
     }
   }
 
-  private List<ChartRenderer.Rendered> render(BundleManifest manifest, Path work, String kubeVersion) {
-    events.on(new Event.PhaseStarted("render", "Rendering " + manifest.components().size() + " charts", -1));
+  /** The components to install: all but the optional ones left out; {@code leftOut} receives those. */
+  private List<BundleManifest.Component> select(BundleManifest manifest, State.Installation installed,
+      List<String> leftOut) {
+    Set<String> skip = without != null ? without : installed != null ? Set.copyOf(installed.without()) : Set.of();
+    List<BundleManifest.Component> selected = new ArrayList<>();
+    for (String name : skip) {
+      BundleManifest.Component c = manifest.components().stream().filter(x -> x.name().equals(name)).findFirst()
+          .orElse(null);
+      if (c == null) {
+        if (without != null) {
+          throw new AirlockException(Kind.BAD_INPUT, "--without " + name + ": this bundle has no such component",
+              "the components are: " + String.join(", ", manifest.components().stream()
+                  .map(BundleManifest.Component::name).toList()));
+        }
+        continue;
+      }
+      if (c.required()) {
+        throw new AirlockException(Kind.BAD_INPUT, "component " + name + " is required and cannot be left out",
+            "install it, or ask the vendor which components are optional ('airlock bundle inspect')");
+      }
+      if (installed != null && installed.components().stream().anyMatch(x -> x.name().equals(name))) {
+        throw new AirlockException(Kind.BAD_INPUT, "component " + name + " is installed; --without does not remove "
+            + "installed components", "keep it, or uninstall and install again without it");
+      }
+      leftOut.add(name);
+    }
+    for (BundleManifest.Component c : manifest.components()) {
+      if (leftOut.contains(c.name())) {
+        continue;
+      }
+      for (String dep : c.dependsOn()) {
+        if (leftOut.contains(dep)) {
+          throw new AirlockException(Kind.BAD_INPUT, "component " + c.name() + " depends on " + dep + ", which is "
+              + "left out", "leave out " + c.name() + " too, or keep " + dep);
+        }
+      }
+      selected.add(c);
+    }
+    return selected;
+  }
+
+  private List<ChartRenderer.Rendered> render(BundleManifest manifest, List<BundleManifest.Component> selected,
+      Path work, String kubeVersion) {
+    events.on(new Event.PhaseStarted("render", "Rendering " + selected.size() + " charts", -1));
     for (String name : overrides.keySet()) {
       if (manifest.components().stream().noneMatch(c -> c.name().equals(name))) {
         throw new AirlockException(Kind.BAD_INPUT, "--values names component '" + name + "', which this bundle "
@@ -524,7 +575,7 @@ public final class Installer {
     List<ChartRenderer.Rendered> out = new ArrayList<>();
     try {
       Path files = Files.createDirectories(work.resolve("bundle"));
-      for (BundleManifest.Component c : manifest.components()) {
+      for (BundleManifest.Component c : selected) {
         Path chart = extract(index, c.chart().path(), c.chart().digest(), files);
         List<Path> values = new ArrayList<>();
         for (String v : c.values()) {
@@ -689,7 +740,7 @@ public final class Installer {
       }
       inst = new State.Installation(inst.product(), inst.version(), inst.bundleDigest(), inst.licenseId(),
           inst.registry(), inst.namespace(), inst.installedBy(), inst.installedAt(), complete ? "rolled-back"
-          : "failed", reason, restored, inst.images());
+          : "failed", reason, restored, inst.images(), inst.without());
     }
     State.Operation op = rec.op().finish(complete ? "rolled-back" : "rollback-incomplete", reason, clock.instant());
     rec.save(rec.state().withInstallation(inst).withOperation(op).archived());

@@ -127,7 +127,8 @@ public final class Rollback {
     boolean ok = problems.isEmpty();
     State.Installation back = new State.Installation(target.product(), target.version(), target.bundleDigest(),
         target.licenseId(), target.registry(), target.namespace(), kube.user(), clock.instant(), ok ? "installed"
-        : "failed", ok ? null : "rollback incomplete: " + String.join("; ", problems), restored, target.images());
+        : "failed", ok ? null : "rollback incomplete: " + String.join("; ", problems), restored, target.images(),
+        target.without());
     State fin = state.withInstallation(back).withOperation(op.finish(ok ? "succeeded" : "failed", ok ? null
         : String.join("; ", problems), clock.instant())).archived().withPrevious(previous);
     store.save(fin, current.product());

@@ -54,14 +54,16 @@ public record State(Installation installation, Operation operation, List<Operati
    * @param installedBy the kubeconfig user of the last completed operation
    * @param images original reference → the reference the cluster pulls
    * @param status {@code installed}, {@code rolled-back} or {@code failed}
+   * @param without optional components left out (upgrades keep leaving them out)
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Installation(String product, String version, String bundleDigest, String licenseId, String registry,
       String namespace, String installedBy, Instant installedAt, String status, String reason,
-      List<Component> components, Map<String, String> images) {
+      List<Component> components, Map<String, String> images, List<String> without) {
     public Installation {
       components = components == null ? List.of() : List.copyOf(components);
       images = images == null ? Map.of() : Map.copyOf(images);
+      without = without == null ? List.of() : List.copyOf(without);
     }
   }
 

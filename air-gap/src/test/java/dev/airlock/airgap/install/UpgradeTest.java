@@ -193,6 +193,19 @@ class UpgradeTest {
   }
 
   @Test
+  void optionalComponentLeftOut_staysOutOnUpgrade_andRequiredOnesCannotBe() {
+    assertThatThrownBy(() -> run(v1, false, i -> i.without(java.util.Set.of("controller"))))
+        .hasMessageContaining("component controller is required");
+    Installer.Result r = run(v1, false, i -> i.without(java.util.Set.of("ui")));
+    assertThat(r.installation().components()).extracting(State.Component::name)
+        .containsExactly("registry", "buildkit", "controller");
+    assertThat(r.installation().without()).containsExactly("ui");
+    Installer.Result up = run(v2, true, i -> { });
+    assertThat(up.installation().components()).extracting(State.Component::name).doesNotContain("ui");
+    assertThat(cluster.client().apps().deployments().inNamespace(namespace).withName("platform-ui").get()).isNull();
+  }
+
+  @Test
   void deltaBundle_upgradesLikeAFullOne() {
     run(v1, false, i -> { });
     Installer.Result r = run(v2Delta, true, i -> { });

@@ -57,6 +57,9 @@ public class InstallCommand implements Callable<Integer> {
           .timeoutSeconds(op.timeout).parallelism(op.parallel).allowDowngrade(allowDowngrade)
           .confirm(plan -> Confirm.ask(op.yes, plan)).addEventHandler(console);
       installer.registry(target, registryFlags.options());
+      if (op.without() != null) {
+        installer.without(op.without());
+      }
       Installer.Result r = Installer.UPGRADE.equals(kind) ? installer.upgrade() : installer.install();
       console.result(text(r), json(r));
     }

@@ -29,6 +29,10 @@ public class OperationOptions {
       + "one id at a time (see docs/install.md for the ids)")
   List<String> skipChecks = new ArrayList<>();
 
+  @Option(names = "--without", paramLabel = "COMPONENT", description = "leave out an optional component "
+      + "(required: false in the bundle); repeatable. Upgrades keep leaving out what the install left out")
+  List<String> without;
+
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
       description = "time allowed for each Helm release (default: ${DEFAULT-VALUE})")
   public int timeout;
@@ -55,6 +59,11 @@ public class OperationOptions {
       }
     }
     return new LinkedHashSet<>(skipChecks);
+  }
+
+  /** The components to leave out, or null to keep the installation's choice. */
+  public Set<String> without() {
+    return without == null ? null : new LinkedHashSet<>(without);
   }
 
   /** The overrides of every {@code --values} file, merged per component. */
