@@ -148,6 +148,45 @@ class InstallerTest {
   }
 
   @Test
+  void tooFewNodeResources_failPreflight() {
+    assumeTrue(cluster.isMock(), "reshapes the cluster: mock only");
+    cluster.client().nodes().withName("node-1").edit(n -> {
+      n.getStatus().getAllocatable().put("cpu", new io.fabric8.kubernetes.api.model.Quantity("2"));
+      return n;
+    });
+    try (KubeTarget kube = kube(); BundleFile bundle = BundleFile.open(bundlePath)) {
+      assertThatThrownBy(() -> installer(bundle, kube, Fixture.PASSWORD).install())
+          .isInstanceOfSatisfying(AirlockException.class, e -> {
+            assertThat(e.kind()).isEqualTo(AirlockException.Kind.PREFLIGHT);
+            assertThat(e.getMessage()).contains(Preflight.RESOURCES, "2 CPU", "needs 4 CPU");
+            assertThat(e.fix()).get().asString().contains("add nodes");
+          });
+    }
+  }
+
+  @Test
+  void namespaceOfAnotherInstallation_andAForeignHelmRelease_failPreflight() throws Exception {
+    cluster.client().namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+        .withName(namespace).addToLabels(StateStore.LABEL_INSTALLATION, "other-product").endMetadata().build())
+        .create();
+    try (KubeTarget kube = kube(); BundleFile bundle = BundleFile.open(bundlePath)) {
+      new com.marcnuri.helm.Helm(Fixture.EXAMPLE.resolve("charts/ui")).install().withName("platform-ui")
+          .withNamespace(namespace).withKubeConfig(kube.helmKubeconfig()).call();
+      assertThatThrownBy(() -> installer(bundle, kube, Fixture.PASSWORD).install())
+          .isInstanceOfSatisfying(AirlockException.class, e -> {
+            assertThat(e.kind()).isEqualTo(AirlockException.Kind.PREFLIGHT);
+            assertThat(e.getMessage()).contains(Preflight.NAMESPACE, "belongs to installation 'other-product'",
+                "Helm release airlock-system/platform-ui exists and was not installed by airlock");
+          });
+      assertThat(new StateStore(kube, namespace).load()).isEmpty();
+      if (!cluster.isMock()) {
+        new Releases(kube).uninstall("platform-ui", namespace);
+        cluster.client().namespaces().withName(namespace).delete();
+      }
+    }
+  }
+
+  @Test
   void imageNotInTheBundle_isRefusedBeforeAnyChange() {
     try (KubeTarget kube = kube(); BundleFile bundle = BundleFile.open(bundlePath)) {
       assertThatThrownBy(() -> installer(bundle, kube, Fixture.PASSWORD)
