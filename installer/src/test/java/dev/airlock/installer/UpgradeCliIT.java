@@ -132,8 +132,11 @@ class UpgradeCliIT {
   }
 
   @Test
-  void downgrade_andUpgradesFromViolation_exit2() {
+  void downgrade_andUpgradesFromViolation_andResumeWithNothingToResume_exit2() {
     installV1();
+    Cli.Run nothing = airlock(upgrade("v2.airlock", "--resume"));
+    assertThat(nothing.exit()).as(nothing.toString()).isEqualTo(2);
+    assertThat(nothing.err()).contains("no unfinished upgrade");
     Cli.Run skip = airlock(upgrade("v3.airlock"));
     assertThat(skip.exit()).as(skip.toString()).isEqualTo(2);
     assertThat(skip.err()).contains("upgrades only from >=1.5.0 <1.6.0");

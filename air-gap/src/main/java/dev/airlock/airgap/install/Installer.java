@@ -71,6 +71,7 @@ public final class Installer {
   private boolean dryRun;
   private boolean waitReady;
   private boolean allowDowngrade;
+  private boolean resumeOnly;
   private int timeoutSeconds = 300;
   private int parallelism = 4;
   private long chunkSize;
@@ -125,6 +126,12 @@ public final class Installer {
 
   public Installer waitReady(boolean w) {
     this.waitReady = w;
+    return this;
+  }
+
+  /** Only finish an interrupted operation of this bundle; refuse when there is none. */
+  public Installer resumeOnly(boolean r) {
+    this.resumeOnly = r;
     return this;
   }
 
@@ -255,6 +262,10 @@ public final class Installer {
             + op.started() + " by " + op.user() + ") holds this installation", "finish it by running that "
             + op.kind() + " again with the same bundle (it resumes), or 'airlock rollback' to undo it");
       }
+    }
+    if (resume == null && resumeOnly) {
+      throw new AirlockException(Kind.BAD_INPUT, "--resume: there is no unfinished " + kind + " of this bundle in "
+          + namespace, "run the " + kind + " without --resume to start it; 'airlock plan show' shows the last one");
     }
     if (resume == null) {
       checkVersions(kind, manifest, installed, to);

@@ -42,19 +42,19 @@ public class InstallCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    return run(Installer.INSTALL, license, RegistryTarget.parse(registry), false, op, cluster, registryFlags, trust,
-        output);
+    return run(Installer.INSTALL, license, RegistryTarget.parse(registry), false, false, op, cluster, registryFlags,
+        trust, output);
   }
 
   /** Runs an install or upgrade (or their dry run) and prints the result. */
-  static int run(String kind, Path license, RegistryTarget target, boolean allowDowngrade,
+  static int run(String kind, Path license, RegistryTarget target, boolean allowDowngrade, boolean resume,
       OperationOptions op, ClusterOptions cluster, RegistryFlags registryFlags, TrustOptions trust,
       OutputOptions output) {
     Console console = new Console(output);
     try (BundleFile bundle = BundleFile.open(op.bundle); KubeTarget kube = cluster.connect()) {
       Installer installer = new Installer(bundle, trust.roots(), kube, cluster.namespace).license(license)
           .overrides(op.overrides()).skipChecks(op.skipChecks()).dryRun(op.dryRun).waitReady(op.waitReady)
-          .timeoutSeconds(op.timeout).parallelism(op.parallel).allowDowngrade(allowDowngrade)
+          .timeoutSeconds(op.timeout).parallelism(op.parallel).allowDowngrade(allowDowngrade).resumeOnly(resume)
           .confirm(plan -> Confirm.ask(op.yes, plan)).addEventHandler(console);
       installer.registry(target, registryFlags.options());
       if (op.without() != null) {

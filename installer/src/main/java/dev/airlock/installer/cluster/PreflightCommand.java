@@ -33,7 +33,7 @@ public class PreflightCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     op.dryRun = true;
-    return InstallCommand.run(Installer.INSTALL, license, RegistryTarget.parse(registry), false, op, cluster,
+    return InstallCommand.run(Installer.INSTALL, license, RegistryTarget.parse(registry), false, false, op, cluster,
         registryFlags, trust, output);
   }
 }

@@ -30,8 +30,8 @@ public class UpgradeCommand implements Callable<Integer> {
   @Option(names = "--allow-downgrade", description = "allow a bundle older than the installed version")
   boolean allowDowngrade;
 
-  @Option(names = "--resume", description = "finish an interrupted upgrade of this bundle (running the same "
-      + "command again does the same)")
+  @Option(names = "--resume", description = "only finish an interrupted upgrade of this bundle; refuse if there "
+      + "is none (running the same command without it also resumes)")
   boolean resume;
 
   @Mixin OperationOptions op;
@@ -43,6 +43,6 @@ public class UpgradeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     return InstallCommand.run(Installer.UPGRADE, license, registry == null ? null : RegistryTarget.parse(registry),
-        allowDowngrade, op, cluster, registryFlags, trust, output);
+        allowDowngrade, resume, op, cluster, registryFlags, trust, output);
   }
 }
