@@ -100,6 +100,8 @@ class InstallCliIT {
     assertThat(status.exit()).as(status.toString()).isZero();
     JsonNode s = result(status);
     assertThat(s.path("healthy").asBoolean()).isTrue();
+    assertThat(s.path("license").path("state").asText()).isEqualTo("valid");
+    assertThat(s.path("license").path("customer").asText()).isEqualTo("Acme Corp");
     assertThat(s.path("releases")).hasSize(4);
     assertThat(s.path("installation").path("images").path("docker.io/library/alpine:3.20").asText())
         .startsWith(company.host() + "/platform/library/alpine:3.20@sha256:");

@@ -2,12 +2,17 @@ package dev.airlock.installer.cluster;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.airlock.airgap.install.Installer;
 import dev.airlock.airgap.install.KubeTarget;
 import dev.airlock.airgap.install.Releases;
 import dev.airlock.airgap.install.State;
 import dev.airlock.airgap.install.StateStore;
 import dev.airlock.installer.cli.Console;
 import dev.airlock.installer.cli.OutputOptions;
+import dev.airlock.license.Entitlements;
+import dev.airlock.license.License;
+import dev.airlock.license.LicenseFile;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,7 +41,8 @@ public class StatusCommand implements Callable<Integer> {
       } else {
         text.append(i.product()).append(' ').append(i.version()).append(" — ").append(i.status())
             .append(i.reason() == null ? "" : " (" + i.reason() + ")").append("\n  bundle   ").append(i.bundleDigest())
-            .append("\n  license  ").append(i.licenseId()).append("\n  registry ").append(i.registry())
+            .append("\n  license  ").append(i.licenseId()).append(licenseState(kube, json))
+            .append("\n  registry ").append(i.registry())
             .append("\n  by       ").append(i.installedBy()).append(" at ").append(i.installedAt());
         json.set("installation", Console.JSON.valueToTree(i));
         ArrayNode releases = json.putArray("releases");
@@ -67,5 +73,21 @@ public class StatusCommand implements Callable<Integer> {
       console.result(text.toString(), json);
       return healthy ? 0 : dev.airlock.installer.cli.ExitCodes.REMOTE;
     }
+  }
+
+  /** The stored license's state and end date, as recorded (its signature was checked when it was stored). */
+  private String licenseState(KubeTarget kube, ObjectNode json) {
+    var secret = kube.client().secrets().inNamespace(cluster.namespace).withName(Installer.LICENSE_SECRET).get();
+    if (secret == null || secret.getData() == null || !secret.getData().containsKey("license.yaml")) {
+      return " (not stored in the cluster)";
+    }
+    License l = LicenseFile.parse(java.util.Base64.getDecoder().decode(secret.getData().get("license.yaml")),
+        cluster.namespace + "/" + Installer.LICENSE_SECRET).license();
+    Entitlements e = new Entitlements(l);
+    Instant now = Instant.now();
+    String state = e.state(now).name().toLowerCase(java.util.Locale.ROOT);
+    json.putObject("license").put("id", l.id()).put("customer", l.customer()).put("expires",
+        l.expires().toString()).put("state", state).put("daysLeft", e.daysLeft(now));
+    return " (" + l.customer() + ", " + state + ", expires " + l.expires() + ", " + e.daysLeft(now) + " days left)";
   }
 }
