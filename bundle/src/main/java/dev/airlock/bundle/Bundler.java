@@ -180,7 +180,7 @@ public final class Bundler {
       try (var stale = Files.list(target.getParent())) {
         for (Path p : stale.filter(f -> f.getFileName().toString().startsWith("." + target.getFileName() + ".work"))
             .toList()) {
-          deleteTree(p);
+          dev.airlock.io.TempTrees.delete(p);
         }
       }
       work = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".work");
@@ -259,7 +259,7 @@ public final class Bundler {
       }
     } finally {
       resolvers.shutdownNow();
-      deleteTree(work);
+      dev.airlock.io.TempTrees.delete(work);
       try {
         Files.deleteIfExists(lockFile);
         lockChannel.close();
@@ -695,13 +695,6 @@ public final class Bundler {
     }
   }
 
-  private static void deleteTree(Path dir) {
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // temp files only
-    }
-  }
 
   /** The cache directory from $AIRLOCK_CACHE_DIR, if set; by default there is none. */
   public static java.util.Optional<Path> defaultCacheDir() {

@@ -13,9 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -146,7 +144,7 @@ public final class ChartRenderer {
       Files.writeString(chart.resolve("templates/manifests.yaml"), "{{ .Files.Get \"rendered/manifests.yaml\" }}\n");
       Files.createDirectories(chart.resolve("rendered"));
       Files.writeString(chart.resolve("rendered/manifests.yaml"), manifests.toString());
-      MessageDigest sha = sha256();
+      MessageDigest sha = Digest.sha256();
       sha.update(chartText.getBytes(StandardCharsets.UTF_8));
       sha.update(manifests.toString().getBytes(StandardCharsets.UTF_8));
       Map<String, byte[]> crds = ChartArchive.read(chartTgz, n -> n.matches("[^/]+/crds/[^/]+\\.(yaml|yml|json)"));
@@ -159,8 +157,7 @@ public final class ChartRenderer {
         }
       }
       return new Rendered(component.name(), component.releaseName(), component.namespace(), chart,
-          component.chart().name(), component.chart().version(), "sha256:" + HexFormat.of().formatHex(sha.digest()),
-          images, objects);
+          component.chart().name(), component.chart().version(), Digest.of(sha).toString(), images, objects);
     } catch (IOException e) {
       throw new AirlockException(Kind.IO, "cannot render component " + component.name() + " into " + workDir + ": "
           + e.getMessage(), null, e);
@@ -278,14 +275,6 @@ public final class ChartRenderer {
     options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
     options.setSplitLines(false);
     return new Yaml(new Representer(options), options);
-  }
-
-  static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** Deduplicated list helper for messages. */

@@ -215,7 +215,7 @@ public final class Installer {
           "set TMPDIR to a writable directory", e);
     } finally {
       if (ownWork && work != null) {
-        deleteTree(work);
+        dev.airlock.io.TempTrees.delete(work);
       }
     }
   }
@@ -273,7 +273,8 @@ public final class Installer {
 
     // 4. render (local): every image must be in the bundle
     List<String> leftOut = new ArrayList<>();
-    List<ChartRenderer.Rendered> rendered = render(manifest, select(manifest, installed, leftOut), work, null);
+    List<ChartRenderer.Rendered> rendered = render(manifest, select(manifest, installed, leftOut), work,
+        serverVersion());
 
     // Nothing to do: the same bundle with the same values, every release at its recorded revision.
     if (resume == null && installed != null && installed.bundleDigest().equals(digest)
@@ -323,7 +324,8 @@ public final class Installer {
       if (plan.contains("release/" + r.component())) {
         changing.add(r.component() + (was == null ? " (new, chart " + r.chartVersion() + ")"
             : was.chartVersion().equals(r.chartVersion())
-            ? " (chart " + r.chartVersion() + ", changed values or images)" : " (chart " + was.chartVersion() + " → " + r.chartVersion() + ")"));
+            ? " (chart " + r.chartVersion() + ", changed values or images)"
+            : " (chart " + was.chartVersion() + " → " + r.chartVersion() + ")"));
       }
     }
     String planText = kind + " " + (installed == null || INSTALL.equals(kind) ? "" : installed.version() + " → ")
@@ -342,7 +344,6 @@ public final class Installer {
     // 6. one airlock at a time; record the plan, then the changing phases
     store.ensureNamespace(namespace, manifest.name());
     try (OperationLock lock = OperationLock.acquire(kube, namespace, kind, clock)) {
-      // 6. record the plan, then the changing phases
       Instant now = clock.instant();
       State.Operation op = resume != null ? resume : new State.Operation(kind + "-" + DateTimeFormatter
           .ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(now), kind,
@@ -393,7 +394,10 @@ public final class Installer {
         String phase = "release/" + r.component();
         State.Component was = before.get(r.component());
         if (rec.op().done(phase)) {
-          Releases.Revision latest = new Releases(kube).latest(r.release(), r.namespace()).orElseThrow();
+          Releases.Revision latest = new Releases(kube).latest(r.release(), r.namespace()).orElseThrow(() ->
+              new AirlockException(Kind.REMOTE, "the plan records release " + r.namespace() + "/" + r.release()
+                  + " as done, but it is gone from the cluster", "'airlock rollback' to undo this " + kind
+                  + ", or 'airlock uninstall' and install again"));
           after.put(r.component(), component(r, latest.revision()));
           upgraded.add(r);
           continue;
@@ -624,6 +628,18 @@ public final class Installer {
     return out;
   }
 
+  /**
+   * The cluster's version, so that charts render with the Capabilities Helm would give them; null when the API does
+   * not answer (preflight then says so).
+   */
+  private String serverVersion() {
+    try {
+      return kube.client().getKubernetesVersion().getGitVersion();
+    } catch (KubernetesClientException e) {
+      return null;
+    }
+  }
+
   private boolean unchanged(State.Installation installed, List<ChartRenderer.Rendered> rendered) {
     Map<String, State.Component> by = new LinkedHashMap<>();
     installed.components().forEach(c -> by.put(c.name(), c));
@@ -834,11 +850,4 @@ public final class Installer {
     return phase;
   }
 
-  private static void deleteTree(Path dir) {
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // best effort: a temp directory
-    }
-  }
 }

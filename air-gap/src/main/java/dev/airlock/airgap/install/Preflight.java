@@ -61,7 +61,7 @@ public final class Preflight {
   private final String namespace;
   private final Set<String> skip;
 
-  /** What the checks found about the cluster, for later phases. */
+  /** The server's version, once the version check has asked; null if it could not. */
   private String kubeVersion;
 
   public Preflight(KubeTarget kube, BundleFile bundle, RegistryTarget registry, RegistryOptions registryOptions,
@@ -79,11 +79,6 @@ public final class Preflight {
     this.registryOptions = registryOptions;
     this.namespace = namespace;
     this.skip = Set.copyOf(skip);
-  }
-
-  /** The server's version as {@code v1.31.4}, once {@link #run} has asked; null if it could not. */
-  public String kubeVersion() {
-    return kubeVersion;
   }
 
   /**

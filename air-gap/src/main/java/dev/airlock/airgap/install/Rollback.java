@@ -123,7 +123,7 @@ public final class Rollback {
         restored.add(c);
       }
     }
-    deleteTree(work);
+    dev.airlock.io.TempTrees.delete(work);
     boolean ok = problems.isEmpty();
     State.Installation back = new State.Installation(target.product(), target.version(), target.bundleDigest(),
         target.licenseId(), target.registry(), target.namespace(), kube.user(), clock.instant(), ok ? "installed"
@@ -141,11 +141,4 @@ public final class Rollback {
     return new Result(current.version(), target.version(), done);
   }
 
-  private static void deleteTree(Path dir) {
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // best effort: a temp directory
-    }
-  }
 }

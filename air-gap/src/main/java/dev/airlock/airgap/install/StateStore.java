@@ -77,7 +77,7 @@ public final class StateStore {
         + namespace, "pass the installation's namespace with --namespace"));
   }
 
-  /** Writes the state, creating the namespace and the ConfigMap the first time. */
+  /** Writes the state, creating the ConfigMap the first time (its namespace must exist: {@link #ensureNamespace}). */
   public void save(State state, String product) {
     String json;
     try {
@@ -87,7 +87,6 @@ public final class StateStore {
     }
     try {
       if (resourceVersion == null) {
-        ensureNamespace(namespace, product);
         ConfigMap created = kube.client().configMaps().inNamespace(namespace).resource(new ConfigMapBuilder()
             .withNewMetadata().withName(NAME).withNamespace(namespace)
             .addToLabels(LABEL_INSTALLATION, product).addToLabels(LABEL_MANAGED_BY, "airlock").endMetadata()
@@ -120,17 +119,35 @@ public final class StateStore {
     }
   }
 
+  /** Removes this installation's label from namespace {@code name}, if it exists. */
+  void releaseNamespace(String name) {
+    try {
+      Namespace ns = kube.client().namespaces().withName(name).get();
+      if (ns != null && ns.getMetadata().getLabels() != null
+          && ns.getMetadata().getLabels().containsKey(LABEL_INSTALLATION)) {
+        kube.client().namespaces().withName(name).edit(n -> new NamespaceBuilder(n).editMetadata()
+            .removeFromLabels(LABEL_INSTALLATION).endMetadata().build());
+      }
+    } catch (KubernetesClientException e) {
+      throw kube.failure("removing the installation label from namespace " + name, e);
+    }
+  }
+
   /** Creates {@code name} labelled as this installation's, or labels it if it exists unlabelled. */
   void ensureNamespace(String name, String product) {
-    Namespace ns = kube.client().namespaces().withName(name).get();
-    if (ns == null) {
-      kube.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name)
-          .addToLabels(LABEL_INSTALLATION, product).addToLabels(LABEL_MANAGED_BY, "airlock").endMetadata().build())
-          .create();
-    } else if (ns.getMetadata().getLabels() == null
-        || !ns.getMetadata().getLabels().containsKey(LABEL_INSTALLATION)) {
-      kube.client().namespaces().withName(name).edit(n -> new NamespaceBuilder(n).editMetadata()
-          .addToLabels(LABEL_INSTALLATION, product).endMetadata().build());
+    try {
+      Namespace ns = kube.client().namespaces().withName(name).get();
+      if (ns == null) {
+        kube.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name)
+            .addToLabels(LABEL_INSTALLATION, product).addToLabels(LABEL_MANAGED_BY, "airlock").endMetadata()
+            .build()).create();
+      } else if (ns.getMetadata().getLabels() == null
+          || !ns.getMetadata().getLabels().containsKey(LABEL_INSTALLATION)) {
+        kube.client().namespaces().withName(name).edit(n -> new NamespaceBuilder(n).editMetadata()
+            .addToLabels(LABEL_INSTALLATION, product).endMetadata().build());
+      }
+    } catch (KubernetesClientException e) {
+      throw kube.failure("creating or labelling namespace " + name, e);
     }
   }
 }

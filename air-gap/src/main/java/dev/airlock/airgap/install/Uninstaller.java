@@ -81,6 +81,10 @@ public final class Uninstaller {
       throw kube.failure("deleting the image pull Secrets", e);
     }
     store.delete();
+    // The namespaces stay (they may hold other things), but no longer claim to belong to this installation.
+    for (String ns : namespaces) {
+      store.releaseNamespace(ns);
+    }
     String product = state.installation() == null ? null : state.installation().product();
     String version = state.installation() == null ? null : state.installation().version();
     events.on(new Event.PhaseFinished("uninstall", releases.size() + " releases removed" + (purge ? ", "

@@ -249,6 +249,8 @@ class InstallerTest {
       assertThat(cluster.client().apps().deployments().inNamespace("airlock-system").list().getItems()).isEmpty();
       assertThat(new StateStore(kube, namespace).load()).isEmpty();
       assertThat(new Releases(kube).history("platform-ui", "airlock-system")).isEmpty();
+      assertThat(cluster.client().namespaces().withName(namespace).get().getMetadata().getLabels())
+          .doesNotContainKey(StateStore.LABEL_INSTALLATION);
     }
   }
 }

@@ -9,7 +9,8 @@ import picocli.CommandLine;
 
 /**
  * One error path for every command: an {@link AirlockException} prints its message and fix and exits with its code;
- * a bad flag prints usage and exits 2; anything else is a bug and says so.
+ * a failed Kubernetes API request is a remote failure (exit 11); a bad flag prints usage and exits 2; anything else
+ * is a bug and says so.
  */
 @ApplicationScoped
 public class CommandLineSetup {
@@ -27,7 +28,17 @@ public class CommandLineSetup {
     return cl;
   }
 
-  static int handle(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
+  static int handle(Exception original, CommandLine cmd, CommandLine.ParseResult parsed) {
+    Exception ex = original;
+    if (ex instanceof io.fabric8.kubernetes.client.KubernetesClientException k) {
+      // Calls that do not say what they were doing still get an answer the user can act on.
+      ex = new AirlockException(AirlockException.Kind.REMOTE, "a Kubernetes API request failed: "
+          + (k.getCode() == 0 ? "" : "HTTP " + k.getCode() + " ") + (k.getStatus() != null
+          && k.getStatus().getMessage() != null ? k.getStatus().getMessage() : k.getMessage()),
+          k.getCode() == 401 || k.getCode() == 403 ? "check the kubeconfig user's credentials and permissions "
+          + "('airlock preflight' lists what is needed)" : "check --kubeconfig/--context and that the API server is "
+          + "reachable; then run the command again", k);
+    }
     boolean json = parsed.matchedOptionValue("--output", OutputOptions.Format.text) == OutputOptions.Format.json;
     if (ex instanceof AirlockException a) {
       int code = ExitCodes.of(a);
