@@ -1,7 +1,7 @@
 package dev.airlock.bundle;
 
-import dev.airlock.bundle.event.Event;
-import dev.airlock.bundle.event.EventHandler;
+import dev.airlock.event.Event;
+import dev.airlock.event.EventHandler;
 import dev.airlock.bundle.format.BundleFile;
 import dev.airlock.bundle.format.BundleLayout;
 import dev.airlock.bundle.format.BundleManifest;

@@ -104,7 +104,7 @@ final class Charts {
       Path unpacked = ChartArchive.unpackRevealingHooks(chart.tgz(), Files.createTempDirectory(
           chart.tgz().getParent(), "render"));
       var template = Helm.template(unpacked.toString()).withName(component.releaseName())
-          .withNamespace(component.namespace());
+          .withNamespace(component.namespace() == null ? "airlock-system" : component.namespace());
       for (Path v : component.values()) {
         template = template.withValuesFile(v);
       }

@@ -473,7 +473,8 @@ public final class RegistryClient {
           throw new AirlockException(Kind.REMOTE, "TLS handshake with registry " + registry + " failed while trying to "
               + what + ": " + e.getMessage(),
               "pass the registry's CA certificate with --registry-ca FILE, or --insecure-registry " + registry
-                  + " if it speaks plain HTTP", e);
+                  + " if it speaks plain HTTP", e).with(AirlockException.REGISTRY, registry)
+              .with(AirlockException.PROBLEM, AirlockException.TLS);
         }
         if (attempt >= options.maxAttempts() || body != null && !method.equals("PUT") && !method.equals("PATCH")) {
           throw unreachable(registry, what, e);
@@ -591,14 +592,18 @@ public final class RegistryClient {
 
   private AirlockException needsCredentials(String registry, String what) {
     return new AirlockException(Kind.REMOTE, "registry " + registry + " requires credentials to " + what,
-        "pass --registry-username and --registry-password-stdin, or log in with 'docker login " + registry + "'");
+        "pass --registry-username and --registry-password-stdin, or log in with 'docker login " + registry + "'")
+        .with(AirlockException.REGISTRY, registry).with(AirlockException.STATUS, 401)
+        .with(AirlockException.PROBLEM, AirlockException.CREDENTIALS_NEEDED);
   }
 
   private AirlockException credentialsRefused(String registry, String what) {
     String user = options.credentials().lookup(registry).map(Credentials::username).orElse("(none)");
     return new AirlockException(Kind.REMOTE, "registry " + registry + " refused the credentials of user '" + user
         + "' (HTTP 401) while trying to " + what,
-        "check the username and password (--registry-username, --registry-password-stdin or docker login)");
+        "check the username and password (--registry-username, --registry-password-stdin or docker login)")
+        .with(AirlockException.REGISTRY, registry).with(AirlockException.STATUS, 401)
+        .with(AirlockException.PROBLEM, AirlockException.CREDENTIALS_REFUSED);
   }
 
   private AirlockException unreachable(String registry, String what, IOException e) {
@@ -606,7 +611,8 @@ public final class RegistryClient {
         : e instanceof HttpTimeoutException ? "timed out" : String.valueOf(e.getMessage());
     return new AirlockException(Kind.REMOTE, "cannot " + what + ": registry " + registry + " is unreachable ("
         + reason + ") after " + options.maxAttempts() + " attempts",
-        "check that the registry is running and reachable from here, or set a --mirror", e);
+        "check that the registry is running and reachable from here, or set a --mirror", e)
+        .with(AirlockException.REGISTRY, registry).with(AirlockException.PROBLEM, AirlockException.UNREACHABLE);
   }
 
   static AirlockException httpError(int status, HttpHeaders headers, String body, String what, String registry) {
@@ -618,7 +624,8 @@ public final class RegistryClient {
       default -> null;
     };
     return new AirlockException(Kind.REMOTE, "registry " + registry + " answered HTTP " + status + " to '" + what
-        + "'" + detail, fix);
+        + "'" + detail, fix).with(AirlockException.REGISTRY, registry).with(AirlockException.STATUS, status)
+        .with(AirlockException.PROBLEM, status == 403 ? AirlockException.FORBIDDEN : AirlockException.HTTP);
   }
 
   private static String abbreviate(String s) {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.airlock.bundle.event.Event;
+import dev.airlock.event.Event;
 import dev.airlock.bundle.format.BundleFile;
 import dev.airlock.bundle.format.BundleLayout;
 import dev.airlock.bundle.format.BundleManifest;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.airlock.testing.ExampleImages;
 import dev.airlock.testing.RegistryServer;
+import dev.airlock.testing.kube.KubeTest;
 import dev.airlock.testing.kube.TestCluster;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,12 +30,18 @@ import org.junit.jupiter.params.provider.CsvSource;
  * against the test cluster ({@link TestCluster}: the mock API server, or a real cluster with
  * AIRLOCK_E2E_KUBECONFIG) and the company registry (htpasswd over TLS) on loopback.
  */
+@KubeTest
 class InstallCliIT {
 
   static final ObjectMapper JSON = new ObjectMapper();
   @TempDir static Path dir;
   static RegistryServer company;
-  TestCluster cluster;
+  final TestCluster cluster;
+  String namespace;
+
+  InstallCliIT(TestCluster cluster) {
+    this.cluster = cluster;
+  }
 
   @BeforeAll
   static void bundleLicenseRegistry() {
@@ -55,32 +62,27 @@ class InstallCliIT {
   }
 
   @BeforeEach
-  void startCluster() {
-    cluster = TestCluster.start();
+  void namespace() {
+    namespace = TestCluster.uniqueName("cli");
   }
 
   @AfterEach
-  void stopCluster() {
-    if (cluster != null) {
-      if (!cluster.isMock()) {
-        Cli.run(dir, "uninstall", "--yes", "--purge", "--kubeconfig", cluster.kubeconfig().toString());
-      }
-      cluster.close();
-    }
+  void cleanUp() {
+    cluster.deleteNamespaces(namespace);
   }
 
   List<String> install(String... extra) {
     List<String> args = new ArrayList<>(List.of("install", "--bundle", "platform.airlock", "--license",
         "acme.license", "--trust-root", "root.pub", "--registry", company.host() + "/platform",
         "--registry-username", "admin", "--registry-password-stdin", "--registry-ca", company.caFile().toString(),
-        "--kubeconfig", cluster.kubeconfig().toString()));
+        "--kubeconfig", cluster.kubeconfig().toString(), "--namespace", namespace));
     args.addAll(List.of(extra));
     return args;
   }
 
   Cli.Run airlock(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(List.of("--kubeconfig", cluster.kubeconfig().toString()));
+    all.addAll(List.of("--kubeconfig", cluster.kubeconfig().toString(), "--namespace", namespace));
     return Cli.run(dir, all.toArray(String[]::new));
   }
 
@@ -93,7 +95,7 @@ class InstallCliIT {
   void install_status_history_rerun_uninstall() throws IOException {
     Cli.Run first = Cli.run(dir, "corp-pass\n", Map.of(), install("--yes").toArray(String[]::new));
     assertThat(first.exit()).as(first.toString()).isZero();
-    assertThat(first.out()).contains("installed platform 1.4.0 in airlock-system: 4 releases");
+    assertThat(first.out()).contains("installed platform 1.4.0 in " + namespace + ": 4 releases");
     assertThat(first.err()).contains("[pass]", "registry", "default-storage-class");
 
     Cli.Run status = airlock("status", "--output", "json");
@@ -102,7 +104,7 @@ class InstallCliIT {
     assertThat(s.path("healthy").asBoolean()).isTrue();
     assertThat(s.path("license").path("state").asText()).isEqualTo("valid");
     assertThat(s.path("license").path("customer").asText()).isEqualTo("Acme Corp");
-    assertThat(s.path("releases")).hasSize(4);
+    assertThat(s.path("components")).hasSize(4);
     assertThat(s.path("installation").path("images").path("docker.io/library/alpine:3.20").asText())
         .startsWith(company.host() + "/platform/library/alpine:3.20@sha256:");
 
@@ -121,10 +123,10 @@ class InstallCliIT {
 
     Cli.Run uninstall = airlock("uninstall", "--yes");
     assertThat(uninstall.exit()).as(uninstall.toString()).isZero();
-    assertThat(uninstall.out()).contains("4 releases removed, PVCs kept");
+    assertThat(uninstall.out()).contains("uninstalled platform 1.4.0 from " + namespace + ": 4 releases; PVCs kept");
     Cli.Run gone = airlock("status");
     assertThat(gone.exit()).isEqualTo(2);
-    assertThat(gone.err()).contains("nothing is installed in namespace airlock-system");
+    assertThat(gone.err()).contains("nothing is installed in namespace " + namespace);
   }
 
   @Test
@@ -132,7 +134,7 @@ class InstallCliIT {
     Cli.Run r = Cli.run(dir, "corp-pass\n", Map.of(), install().toArray(String[]::new));
     assertThat(r.exit()).as(r.toString()).isEqualTo(2);
     assertThat(r.err()).contains("no terminal to confirm", "--yes");
-    assertThat(cluster.client().namespaces().withName("airlock-system").get()).isNull();
+    assertThat(cluster.client().namespaces().withName(namespace).get()).isNull();
   }
 
   @Test
@@ -140,7 +142,7 @@ class InstallCliIT {
     Cli.Run r = Cli.run(dir, "wrong\n", Map.of(), install("--yes").toArray(String[]::new));
     assertThat(r.exit()).as(r.toString()).isEqualTo(3);
     assertThat(r.err()).contains("[fail]", "registry", "fix:", "--registry-username");
-    assertThat(cluster.client().namespaces().withName("airlock-system").get()).isNull();
+    assertThat(cluster.client().namespaces().withName(namespace).get()).isNull();
   }
 
   @Test
@@ -152,7 +154,7 @@ class InstallCliIT {
     JsonNode json = result(r);
     assertThat(json.path("checks")).hasSizeGreaterThanOrEqualTo(6);
     assertThat(json.path("plan").toString()).contains("release/controller");
-    assertThat(cluster.client().namespaces().withName("airlock-system").get()).isNull();
+    assertThat(cluster.client().namespaces().withName(namespace).get()).isNull();
   }
 
   /** Kills airlock (SIGKILL) when it reports an event, then runs the same install again: it must converge. */
@@ -189,7 +191,7 @@ class InstallCliIT {
     }
     Cli.Run status = airlock("status", "--output", "json");
     assertThat(status.exit()).as(status.toString()).isZero();
-    assertThat(result(status).path("releases")).hasSize(4);
+    assertThat(result(status).path("components")).hasSize(4);
     Cli.Run history = airlock("history");
     assertThat(history.out().lines().filter(l -> l.startsWith("install-")).toList()).hasSize(1);
   }

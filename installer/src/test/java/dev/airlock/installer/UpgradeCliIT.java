@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.airlock.testing.ExampleImages;
 import dev.airlock.testing.ExampleVariants;
 import dev.airlock.testing.RegistryServer;
+import dev.airlock.testing.kube.KubeTest;
 import dev.airlock.testing.kube.TestCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,12 +27,18 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code airlock upgrade | rollback | inventory export} end to end through ./airlock, as a CI job would run them:
  * no terminal, {@code --yes}, exit codes.
  */
+@KubeTest
 class UpgradeCliIT {
 
   @TempDir static Path dir;
   static RegistryServer mirror;
   static RegistryServer company;
-  TestCluster cluster;
+  final TestCluster cluster;
+  String namespace;
+
+  UpgradeCliIT(TestCluster cluster) {
+    this.cluster = cluster;
+  }
 
   @BeforeAll
   static void bundles() {
@@ -59,18 +66,13 @@ class UpgradeCliIT {
   }
 
   @BeforeEach
-  void start() {
-    cluster = TestCluster.start();
+  void namespace() {
+    namespace = TestCluster.uniqueName("cli");
   }
 
   @AfterEach
-  void close() {
-    if (cluster != null) {
-      if (!cluster.isMock()) {
-        airlock("uninstall", "--yes", "--purge");
-      }
-      cluster.close();
-    }
+  void cleanUp() {
+    cluster.deleteNamespaces(namespace);
   }
 
   Cli.Run airlock(String... args) {
@@ -79,7 +81,7 @@ class UpgradeCliIT {
 
   Cli.Run airlock(Path cwd, String stdin, String... args) {
     List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(List.of("--kubeconfig", cluster.kubeconfig().toString()));
+    all.addAll(List.of("--kubeconfig", cluster.kubeconfig().toString(), "--namespace", namespace));
     return Cli.run(cwd, stdin, Map.of(), all.toArray(String[]::new));
   }
 
@@ -90,10 +92,13 @@ class UpgradeCliIT {
     assertThat(r.exit()).as(r.toString()).isZero();
   }
 
-  /** The upgrade a CI job runs: the stored license and registry credentials, no prompt. */
+  /**
+   * The upgrade a CI job runs: the bundle, the root key and a kubeconfig; the license, the registry, its CA and its
+   * credentials are those the install recorded. No prompt.
+   */
   String[] upgrade(String bundle, String... extra) {
-    List<String> args = new ArrayList<>(List.of("upgrade", "--bundle", bundle, "--trust-root", "root.pub",
-        "--registry-ca", company.caFile().toString(), "--yes", "--timeout", "20"));
+    List<String> args = new ArrayList<>(List.of("upgrade", "--bundle", bundle, "--trust-root", "root.pub", "--yes",
+        "--timeout", "30"));
     args.addAll(List.of(extra));
     return args.toArray(String[]::new);
   }
@@ -101,8 +106,7 @@ class UpgradeCliIT {
   @Test
   void inventory_deltaBundle_upgrade_thenBrokenUpgradeRollsBack_exit5_thenRollbackByHand() throws Exception {
     installV1();
-    Cli.Run inv = airlock("inventory", "export", "-o", "inventory.json", "--registry-ca",
-        company.caFile().toString());
+    Cli.Run inv = airlock("inventory", "export", "-o", "inventory.json");
     assertThat(inv.exit()).as(inv.toString()).isZero();
     assertThat(Files.readString(dir.resolve("inventory.json"))).contains("\"kind\" : \"Inventory\"", "sha256:");
     Platform.build(dir, ExampleVariants.v2(Platform.example().getParent(), dir.resolve("specs-delta")),
@@ -115,7 +119,8 @@ class UpgradeCliIT {
 
     Cli.Run broken = airlock(upgrade("v3.airlock", "--output", "json"));
     assertThat(broken.exit()).as(broken.toString()).isEqualTo(5);
-    assertThat(broken.out()).contains("\"phase\":\"rollback/controller\"", "\"phase\":\"rollback/ui\"");
+    assertThat(broken.out()).contains("\"phase\":\"undo/release/controller\"", "\"phase\":\"undo/release/ui\"");
+    assertThat(broken.out()).contains("\"type\":\"error\"", "\"exitCode\":5");
     assertThat(broken.err()).contains("rolled back");
     Cli.Run status = airlock("status");
     assertThat(status.exit()).as(status.toString()).isZero();
@@ -126,8 +131,8 @@ class UpgradeCliIT {
 
     Cli.Run back = airlock("rollback", "--yes");
     assertThat(back.exit()).as(back.toString()).isZero();
-    assertThat(back.out()).contains("rolled back 1.5.0 → 1.4.0");
-    assertThat(cluster.client().apps().deployments().inNamespace("airlock-system").withName("platform-controller")
+    assertThat(back.out()).contains("platform is at 1.4.0 in " + namespace + " (was 1.5.0)");
+    assertThat(cluster.client().apps().deployments().inNamespace(namespace).withName("platform-controller")
         .get().getSpec().getReplicas()).isEqualTo(1);
   }
 
@@ -156,7 +161,7 @@ class UpgradeCliIT {
       Files.createSymbolicLink(work.resolve(f), dir.resolve(f));
     }
     List<String> args = new ArrayList<>(List.of(upgrade("v2.airlock", "--output", "json")));
-    args.addAll(List.of("--kubeconfig", cluster.kubeconfig().toString()));
+    args.addAll(List.of("--kubeconfig", cluster.kubeconfig().toString(), "--namespace", namespace));
     Process p = Cli.start(work, Map.of(), args.toArray(String[]::new));
     p.getOutputStream().close();
     String marker = "\"type\":\"phase-started\",\"phase\":\"" + phase + "\"";
@@ -177,7 +182,7 @@ class UpgradeCliIT {
     Cli.Run status = airlock("status");
     assertThat(status.exit()).as(status.toString()).isZero();
     assertThat(status.out()).contains("platform 1.5.0 — installed");
-    assertThat(cluster.client().apps().deployments().inNamespace("airlock-system").withName("platform-controller")
+    assertThat(cluster.client().apps().deployments().inNamespace(namespace).withName("platform-controller")
         .get().getSpec().getReplicas()).isEqualTo(2);
   }
 }

@@ -1,8 +1,8 @@
 package dev.airlock.airgap.push;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.airlock.bundle.event.Event;
-import dev.airlock.bundle.event.EventHandler;
+import dev.airlock.event.Event;
+import dev.airlock.event.EventHandler;
 import dev.airlock.bundle.format.BundleFile;
 import dev.airlock.bundle.format.BundleLayout;
 import dev.airlock.bundle.format.BundleManifest;

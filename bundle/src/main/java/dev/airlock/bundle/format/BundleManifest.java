@@ -50,9 +50,11 @@ public record BundleManifest(String apiVersion, String kind, String name, String
   /**
    * One component.
    *
+   * @param namespace where it is installed; null for the installation's namespace
    * @param images references of the images its chart renders or it lists
    */
   @JsonPropertyOrder({"name", "required", "namespace", "releaseName", "dependsOn", "chart", "values", "images"})
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   public record Component(String name, boolean required, String namespace, String releaseName, List<String> dependsOn,
       Chart chart, List<String> values, List<String> images) {
     public Component {

@@ -208,8 +208,11 @@ public final class SpecParser {
       }
       values.add(p);
     }
-    String namespace = f.optionalString("namespace").orElse("airlock-system");
-    checkLabel(f.has("namespace") ? f.node("namespace") : node, path + ".namespace", namespace);
+    // No namespace: the component goes where the admin installs (airlock install --namespace).
+    String namespace = f.optionalString("namespace").orElse(null);
+    if (namespace != null) {
+      checkLabel(f.node("namespace"), path + ".namespace", namespace);
+    }
     String release = f.optionalString("releaseName").orElse(name);
     checkLabel(f.has("releaseName") ? f.node("releaseName") : node, path + ".releaseName", release);
     List<String> deps = new ArrayList<>();

@@ -48,7 +48,7 @@ class SpecParserTest {
   @Test
   void minimalSpec_getsDefaults() throws IOException {
     BundleSpec s = SpecParser.parse(spec(HEAD + "components:\n  - name: a\n    chart: {path: charts/a}\n"));
-    assertThat(s.components().get(0).namespace()).isEqualTo("airlock-system");
+    assertThat(s.components().get(0).namespace()).as("no namespace: the installation's, chosen at install").isNull();
     assertThat(s.components().get(0).releaseName()).isEqualTo("a");
     assertThat(s.components().get(0).required()).isTrue();
   }

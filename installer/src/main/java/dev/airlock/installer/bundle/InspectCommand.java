@@ -59,7 +59,7 @@ public class InspectCommand implements Callable<Integer> {
           .append(" blobs)\n\nComponents:\n");
       for (BundleManifest.Component c : m.components()) {
         t.append(String.format("  %-14s chart %s %s, release %s in %s%s%s%n", c.name(), c.chart().name(),
-            c.chart().version(), c.releaseName(), c.namespace(), c.required() ? "" : " (optional)",
+            c.chart().version(), c.releaseName(), c.namespace() == null ? "(installation namespace)" : c.namespace(), c.required() ? "" : " (optional)",
             c.dependsOn().isEmpty() ? "" : ", after " + String.join(", ", c.dependsOn())));
       }
       t.append("\nImages:\n");

@@ -28,6 +28,16 @@ public class CommandLineSetup {
     return cl;
   }
 
+  /** Whether the command that ran (the innermost subcommand, where --output lives) asked for JSON. */
+  static boolean wantsJson(CommandLine.ParseResult parsed) {
+    for (CommandLine.ParseResult p = parsed; p != null; p = p.hasSubcommand() ? p.subcommand() : null) {
+      if (p.matchedOptionValue("--output", OutputOptions.Format.text) == OutputOptions.Format.json) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   static int handle(Exception original, CommandLine cmd, CommandLine.ParseResult parsed) {
     Exception ex = original;
     if (ex instanceof io.fabric8.kubernetes.client.KubernetesClientException k) {
@@ -39,14 +49,17 @@ public class CommandLineSetup {
           + "('airlock preflight' lists what is needed)" : "check --kubeconfig/--context and that the API server is "
           + "reachable; then run the command again", k);
     }
-    boolean json = parsed.matchedOptionValue("--output", OutputOptions.Format.text) == OutputOptions.Format.json;
     if (ex instanceof AirlockException a) {
       int code = ExitCodes.of(a);
-      if (json) {
+      if (wantsJson(parsed)) {
         var n = Console.JSON.createObjectNode().put("type", "error").put("message", a.getMessage())
             .put("exitCode", code);
         a.fix().ifPresent(f -> n.put("fix", f));
+        if (!a.data().isEmpty()) {
+          n.set("data", Console.JSON.valueToTree(a.data()));
+        }
         System.out.println(n);
+        System.out.flush();
       }
       PrintWriter err = cmd.getErr();
       err.println("error: " + a.getMessage());

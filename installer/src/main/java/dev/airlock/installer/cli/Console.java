@@ -3,8 +3,8 @@ package dev.airlock.installer.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.airlock.bundle.event.Event;
-import dev.airlock.bundle.event.EventHandler;
+import dev.airlock.event.Event;
+import dev.airlock.event.EventHandler;
 import java.io.PrintStream;
 import java.util.Locale;
 
@@ -15,7 +15,8 @@ import java.util.Locale;
 public final class Console implements EventHandler {
 
   public static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
-      .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false);
+      .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false)
+      .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
 
   private final OutputOptions options;
   private final PrintStream out;
@@ -170,11 +171,14 @@ public final class Console implements EventHandler {
     }
   }
 
-  /** Prints a result: {@code text} for people, {@code json} (with {@code type: result}) for scripts. */
-  public void result(String text, ObjectNode json) {
+  /**
+   * Prints a command's result: {@code text} for people, or with {@code --output json} the result record itself as
+   * one JSON line with {@code "type":"result"} — one serializer for every command.
+   */
+  public void result(String text, Object record) {
     if (options.json()) {
       ObjectNode n = JSON.createObjectNode().put("type", "result");
-      n.setAll(json);
+      n.setAll((ObjectNode) JSON.valueToTree(record));
       emit(n);
     } else {
       out.println(text);

@@ -23,6 +23,12 @@ public final class ExitCodes {
   public static final int REMOTE = 11;
   /** Local I/O failed (disk full, permissions). */
   public static final int IO = 12;
+  /** A login, token, session or credential was refused. */
+  public static final int DENIED = 13;
+  /** Stopped by SIGINT (Ctrl-C), as shells report it: 128 + 2. */
+  public static final int INTERRUPTED = 130;
+  /** Stopped by SIGTERM: 128 + 15. */
+  public static final int TERMINATED = 143;
 
   private ExitCodes() {}
 
@@ -36,6 +42,8 @@ public final class ExitCodes {
       case PREFLIGHT -> PREFLIGHT;
       case ROLLED_BACK -> ROLLED_BACK;
       case ROLLBACK_INCOMPLETE -> ROLLBACK_INCOMPLETE;
+      case DENIED -> DENIED;
+      case CANCELLED -> "TERM".equals(e.get(AirlockException.SIGNAL).orElse("INT")) ? TERMINATED : INTERRUPTED;
     };
   }
 }

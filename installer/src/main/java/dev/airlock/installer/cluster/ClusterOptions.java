@@ -1,6 +1,6 @@
 package dev.airlock.installer.cluster;
 
-import dev.airlock.airgap.install.KubeTarget;
+import dev.airlock.kube.KubeTarget;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;

@@ -1,13 +1,10 @@
 package dev.airlock.installer.cluster;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import dev.airlock.airgap.install.KubeTarget;
-import dev.airlock.airgap.install.State;
-import dev.airlock.airgap.install.StateStore;
+import dev.airlock.deploy.Installations;
+import dev.airlock.deploy.State;
 import dev.airlock.installer.cli.Console;
 import dev.airlock.installer.cli.OutputOptions;
-import java.util.ArrayList;
-import java.util.List;
+import dev.airlock.kube.KubeTarget;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,21 +21,15 @@ public class HistoryCommand implements Callable<Integer> {
   public Integer call() {
     Console console = new Console(output);
     try (KubeTarget kube = cluster.connect()) {
-      State state = new StateStore(kube, cluster.namespace).require();
-      List<State.Operation> ops = new ArrayList<>(state.history());
-      if (state.operation() != null && state.operation().running()) {
-        ops.add(state.operation().summary());
-      }
+      Installations.History h = Installations.history(kube, cluster.namespace);
       StringBuilder text = new StringBuilder(String.format("%-28s %-9s %-17s %-20s %-22s %s", "OPERATION", "KIND",
           "FROM → TO", "USER", "STARTED", "RESULT"));
-      ArrayNode json = Console.JSON.createArrayNode();
-      for (State.Operation o : ops) {
+      for (State.Operation o : h.operations()) {
         text.append(String.format("%n%-28s %-9s %-17s %-20s %-22s %s", o.id(), o.kind(), (o.from() == null ? "-"
-            : o.from()) + " → " + o.to(), o.user(), o.started(), o.result() + (o.reason() == null ? ""
-            : ": " + o.reason())));
-        json.add(Console.JSON.valueToTree(o));
+            : o.from()) + " → " + (o.to() == null ? "-" : o.to()), o.user(), o.started(), o.result()
+            + (o.reason() == null ? "" : ": " + o.reason())));
       }
-      console.result(text.toString(), Console.JSON.createObjectNode().set("operations", json));
+      console.result(text.toString(), h);
       return 0;
     }
   }

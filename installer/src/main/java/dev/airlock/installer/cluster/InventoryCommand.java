@@ -1,8 +1,8 @@
 package dev.airlock.installer.cluster;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.airlock.airgap.install.Inventory;
-import dev.airlock.airgap.install.KubeTarget;
+import dev.airlock.airgap.inventory.Inventory;
+import dev.airlock.deploy.InventoryExport;
+import dev.airlock.kube.KubeTarget;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.AirlockException.Kind;
 import dev.airlock.installer.cli.Console;
@@ -19,6 +19,9 @@ import picocli.CommandLine.Option;
 @Command(name = "inventory", mixinStandardHelpOptions = true, description = "What the installation's registry "
     + "holds, for delta bundles.", subcommands = InventoryCommand.Export.class)
 public class InventoryCommand {
+
+  /** What {@code inventory export} wrote. */
+  record Written(String file, int blobs, int images) {}
 
   /** {@code airlock inventory export -o inventory.json}. */
   @Command(name = "export", mixinStandardHelpOptions = true, description = {"List every blob (manifests, configs, "
@@ -40,17 +43,16 @@ public class InventoryCommand {
     public Integer call() {
       Console console = new Console(output);
       try (KubeTarget kube = cluster.connect()) {
-        ObjectNode doc = Inventory.export(kube, cluster.namespace, registryFlags.options());
+        Inventory doc = InventoryExport.export(kube, cluster.namespace, registryFlags.options());
         try {
           AtomicFiles.write(out, Console.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc) + "\n", false,
               force);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
           throw new AirlockException(Kind.IO, "cannot encode the inventory", null, e);
         }
-        console.result("wrote " + out + ": " + doc.path("blobs").size() + " blobs of " + doc.path("images").size()
-            + " images of " + doc.path("product").asText() + " " + doc.path("version").asText() + " in "
-            + doc.path("registry").asText(), Console.JSON.createObjectNode().put("file", out.toString())
-            .put("blobs", doc.path("blobs").size()));
+        console.result("wrote " + out + ": " + doc.blobs().size() + " blobs of " + doc.images().size()
+            + " images of " + doc.product() + " " + doc.version() + " in " + doc.registry(),
+            new Written(out.toString(), doc.blobs().size(), doc.images().size()));
         return 0;
       }
     }

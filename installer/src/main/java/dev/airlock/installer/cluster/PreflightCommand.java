@@ -1,7 +1,7 @@
 package dev.airlock.installer.cluster;
 
-import dev.airlock.airgap.install.Installer;
 import dev.airlock.airgap.push.RegistryTarget;
+import dev.airlock.deploy.DeployRequest;
 import dev.airlock.installer.cli.OutputOptions;
 import dev.airlock.installer.cli.RegistryFlags;
 import dev.airlock.installer.cli.TrustOptions;
@@ -24,7 +24,7 @@ public class PreflightCommand implements Callable<Integer> {
       description = "the company registry the cluster will pull from")
   String registry;
 
-  @Mixin OperationOptions op;
+  @Mixin BundleOptions bundle;
   @Mixin ClusterOptions cluster;
   @Mixin RegistryFlags registryFlags;
   @Mixin TrustOptions trust;
@@ -32,8 +32,8 @@ public class PreflightCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    op.dryRun = true;
-    return InstallCommand.run(Installer.INSTALL, license, RegistryTarget.parse(registry), false, false, op, cluster,
-        registryFlags, trust, output);
+    DeployRequest request = InstallCommand.request(DeployRequest.install(bundle.bundle, trust.roots()), bundle, null)
+        .dryRun(true).license(license).registry(RegistryTarget.parse(registry), registryFlags.options()).build();
+    return InstallCommand.run(request, true, cluster, output);
   }
 }

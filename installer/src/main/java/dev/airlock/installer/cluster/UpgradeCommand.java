@@ -1,7 +1,7 @@
 package dev.airlock.installer.cluster;
 
-import dev.airlock.airgap.install.Installer;
 import dev.airlock.airgap.push.RegistryTarget;
+import dev.airlock.deploy.DeployRequest;
 import dev.airlock.installer.cli.OutputOptions;
 import dev.airlock.installer.cli.RegistryFlags;
 import dev.airlock.installer.cli.TrustOptions;
@@ -14,9 +14,11 @@ import picocli.CommandLine.Option;
 /** {@code airlock upgrade}. */
 @Command(name = "upgrade", mixinStandardHelpOptions = true, description = {"Upgrade the installation to a new "
     + "bundle (full or delta): verify, license (updates-until must cover the bundle), upgradesFrom, preflight, push "
-    + "only the blobs the registry lacks, then upgrade the releases in dependency order.", "If a step fails, every "
-    + "component already upgraded is rolled back to its previous revision (exit 5; 6 if the rollback failed too). "
-    + "An interrupted upgrade resumes when run again (or with --resume)."})
+    + "only the blobs the registry lacks, then upgrade the changed releases in dependency order, each waited for "
+    + "until ready.", "If a step fails, every release already changed is restored as helm rollback would restore "
+    + "it, live objects included (exit 5; 6 if the rollback failed too). An interrupted upgrade resumes when run "
+    + "again (or with --resume). The registry, its CA or plain HTTP, and its credentials default to what the "
+    + "install recorded."})
 public class UpgradeCommand implements Callable<Integer> {
 
   @Option(names = "--license", paramLabel = "FILE",
@@ -34,7 +36,8 @@ public class UpgradeCommand implements Callable<Integer> {
       + "is none (running the same command without it also resumes)")
   boolean resume;
 
-  @Mixin OperationOptions op;
+  @Mixin BundleOptions bundle;
+  @Mixin ApplyOptions apply;
   @Mixin ClusterOptions cluster;
   @Mixin RegistryFlags registryFlags;
   @Mixin TrustOptions trust;
@@ -42,7 +45,9 @@ public class UpgradeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    return InstallCommand.run(Installer.UPGRADE, license, registry == null ? null : RegistryTarget.parse(registry),
-        allowDowngrade, resume, op, cluster, registryFlags, trust, output);
+    DeployRequest request = InstallCommand.request(DeployRequest.upgrade(bundle.bundle, trust.roots()), bundle,
+        apply).license(license).registry(registry == null ? null : RegistryTarget.parse(registry),
+        registryFlags.options()).allowDowngrade(allowDowngrade).resumeOnly(resume).build();
+    return InstallCommand.run(request, apply.yes, cluster, output);
   }
 }

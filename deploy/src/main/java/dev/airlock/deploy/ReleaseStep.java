@@ -1,0 +1,77 @@
+package dev.airlock.deploy;
+
+import com.marcnuri.helm.Release;
+import dev.airlock.deploy.plan.Step;
+import dev.airlock.kube.KubeTarget;
+import java.nio.file.Path;
+
+/**
+ * {@code release/COMPONENT}: installs or upgrades one component's Helm release from its rendered chart. Undone by
+ * restoring the revision it replaced (live objects included, as {@code helm rollback} does), or by uninstalling a
+ * release it created.
+ */
+final class ReleaseStep implements Step {
+
+  private final KubeTarget kube;
+  private final ChartRenderer.Rendered rendered;
+  private final State.Component was;
+  private final String description;
+  private final int timeoutSeconds;
+  private final boolean waitReady;
+  private final Path work;
+
+  ReleaseStep(KubeTarget kube, ChartRenderer.Rendered rendered, State.Component was, String description,
+      int timeoutSeconds, boolean waitReady, Path work) {
+    this.kube = kube;
+    this.rendered = rendered;
+    this.was = was;
+    this.description = description;
+    this.timeoutSeconds = timeoutSeconds;
+    this.waitReady = waitReady;
+    this.work = work;
+  }
+
+  private String release() {
+    return rendered.namespace() + "/" + rendered.release();
+  }
+
+  @Override
+  public String name() {
+    return "release/" + rendered.component();
+  }
+
+  @Override
+  public String does() {
+    String chart = "chart " + rendered.chartName() + " " + rendered.chartVersion();
+    String waits = waitReady ? ", wait up to " + timeoutSeconds + " s for readiness" : "";
+    return was == null ? "install release " + release() + " (" + chart + waits + ")"
+        : "upgrade release " + release() + " from revision " + was.revision() + " (" + (was.chartVersion()
+        .equals(rendered.chartVersion()) ? chart + ", changed values or images" : "chart " + was.chart() + " "
+        + was.chartVersion() + " → " + rendered.chartVersion()) + waits + ")";
+  }
+
+  @Override
+  public String undoes() {
+    return was == null ? "uninstall release " + release()
+        : "restore " + release() + " to revision " + was.revision() + " (live objects as helm rollback does)";
+  }
+
+  @Override
+  public String run() {
+    Release r = new Releases(kube).apply(rendered.release(), rendered.namespace(), rendered.chartDir(), description,
+        timeoutSeconds, waitReady);
+    return release() + " revision " + r.getRevision() + " deployed (chart " + rendered.chartName() + " "
+        + rendered.chartVersion() + ")";
+  }
+
+  @Override
+  public String undo() {
+    Releases helm = new Releases(kube);
+    if (was == null) {
+      helm.uninstall(rendered.release(), rendered.namespace());
+      return "uninstalled " + release() + " (new in this operation)";
+    }
+    return helm.restore(rendered.release(), rendered.namespace(), was.revision(), work.resolve("restore"),
+        timeoutSeconds, waitReady);
+  }
+}
