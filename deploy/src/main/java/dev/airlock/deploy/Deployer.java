@@ -253,7 +253,9 @@ public final class Deployer {
 
     /** The plan: push, pull Secrets, a release step per changed component, record. */
     private Plan plan(List<ChartRenderer.Rendered> rendered, List<String> leftOut) {
-      ImagePusher.Survey survey = ImagePusher.from(bundle).to(registry).registries(registryOptions).survey();
+      events.on(new Event.PhaseStarted("plan", "Planning: what the registry lacks, what changes", -1));
+      ImagePusher.Survey survey = ImagePusher.from(bundle).to(registry).registries(registryOptions)
+          .parallelism(req.parallelism()).survey();
       List<Step> steps = new ArrayList<>();
       steps.add(Step.of("push", "push " + survey.blobs() + " blobs (" + survey.bytes() + " bytes) of "
           + survey.images() + " images to " + registry, null, this::push, null));
@@ -279,6 +281,7 @@ public final class Deployer {
           + manifest.name() + " " + manifest.version() + " in " + namespace + ": push " + survey.blobs()
           + " blobs (" + survey.bytes() + " bytes) of " + survey.images() + " images to " + registry + "; releases: "
           + (changing.isEmpty() ? "none change" : String.join(", ", changing));
+      events.on(new Event.PhaseFinished("plan", title));
       return new Plan(kind, title, UPGRADE.equals(kind) ? Plan.OnFailure.ROLL_BACK : Plan.OnFailure.RESUME, steps);
     }
 

@@ -155,23 +155,56 @@ public final class ImagePusher {
       manifest.delta().omitted().forEach(d -> omitted.add(Digest.parse(d)));
     }
     RegistryClient client = new RegistryClient(options);
-    int images = 0;
-    Set<Digest> missing = new LinkedHashSet<>();
-    long bytes = 0;
-    for (ImagePlan p : plan(manifest, omitted)) {
-      if (p.source().tag() != null && client.manifestDigest(target.registry(), p.repository(), p.source().tag())
-          .filter(p.top().digest()::equals).isPresent()) {
-        continue;
+    List<ImagePlan> all = plan(manifest, omitted);
+    // HEADs only: as wide as a push's checks.
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism * CHECKS_PER_UPLOAD, 32), r -> {
+      Thread t = new Thread(r, "airlock-survey");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      List<CompletableFuture<Boolean>> complete = new ArrayList<>();
+      for (ImagePlan p : all) {
+        complete.add(CompletableFuture.supplyAsync(() -> p.source().tag() != null && client.manifestDigest(
+            target.registry(), p.repository(), p.source().tag()).filter(p.top().digest()::equals).isPresent(), pool));
       }
-      images++;
-      for (Digest d : p.blobs()) {
-        if (!missing.contains(d) && client.blobSize(target.registry(), p.repository(), d).isEmpty()) {
-          missing.add(d);
-          bytes += entry(d).size();
+      int images = 0;
+      Map<Digest, CompletableFuture<Boolean>> lacking = new LinkedHashMap<>();
+      for (int i = 0; i < all.size(); i++) {
+        ImagePlan p = all.get(i);
+        if (join(complete.get(i))) {
+          continue;
+        }
+        images++;
+        for (Digest d : p.blobs()) {
+          lacking.computeIfAbsent(d, x -> CompletableFuture.supplyAsync(() -> client.blobSize(target.registry(),
+              p.repository(), d).isEmpty(), pool));
         }
       }
+      int blobs = 0;
+      long bytes = 0;
+      for (Map.Entry<Digest, CompletableFuture<Boolean>> e : lacking.entrySet()) {
+        if (join(e.getValue())) {
+          blobs++;
+          bytes += entry(e.getKey()).size();
+        }
+      }
+      return new Survey(images, blobs, bytes);
+    } finally {
+      pool.shutdownNow();
     }
-    return new Survey(images, missing.size(), bytes);
+  }
+
+  /** The value of a finished check, or its failure as thrown by the check itself. */
+  private static <T> T join(CompletableFuture<T> f) {
+    try {
+      return f.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
   }
 
   public Result push() {

@@ -123,9 +123,12 @@ public final class LocalControlPlane implements TestCluster {
         "--root-ca-file=" + ca, "--cluster-signing-cert-file=" + ca, "--cluster-signing-key-file=" + caKey,
         "--controllers=*,bootstrap-signer-controller,token-cleaner-controller,"
             + "-service-ca-certificate-publisher-controller",
-        "--feature-gates=WatchListClient=false", "--concurrent-gc-syncs=5", "--v=0"), Map.of());
+        "--feature-gates=WatchListClient=false", "--concurrent-gc-syncs=5",
+        // The default client rate limit (20 QPS) makes 50 Deployments take half a minute to roll out here.
+        "--kube-api-qps=500", "--kube-api-burst=1000", "--v=0"), Map.of());
     start("kube-scheduler", List.of(bins.path("kube-scheduler").toString(), "--kubeconfig=" + schedConfig,
-        "--bind-address=127.0.0.1", "--secure-port=0", "--leader-elect=false", "--v=0"), Map.of());
+        "--bind-address=127.0.0.1", "--secure-port=0", "--leader-elect=false", "--kube-api-qps=500",
+        "--kube-api-burst=1000", "--v=0"), Map.of());
 
     kubelet = StandInKubelet.start(client, "stand-in-node");
     waitFor("the default ServiceAccount", 60, () -> client.serviceAccounts().inNamespace("default")
