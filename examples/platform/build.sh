@@ -13,7 +13,10 @@ out="$repo/examples/platform/out"
 airlock="$repo/airlock"
 mkdir -p "$out/keys"
 cd "$repo"
-[ -f installer/target/quarkus-app/quarkus-run.jar ] || ./mvnw -q -B -DskipTests install
+if [ ! -f installer/target/quarkus-app/quarkus-run.jar ]; then
+  echo "building airlock first (./mvnw -DskipTests install; about a minute, once)..." >&2
+  ./mvnw -q -B -DskipTests install
+fi
 
 extra=()
 mirror_pid=""
@@ -22,6 +25,7 @@ trap cleanup EXIT
 if [ "${1:-}" = "--demo-mirror" ]; then
   shift
   command -v docker-registry >/dev/null || { echo "--demo-mirror needs docker-registry (apt-get install docker-registry)" >&2; exit 2; }
+  echo "starting a local registry with stand-in images (the demo mirror)..." >&2
   ./mvnw -q -B dependency:build-classpath -pl test-support -Dmdep.outputFile="$out/.cp" >/dev/null
   java -cp "$(cat "$out/.cp"):test-support/target/classes" dev.airlock.testing.DemoMirror > "$out/.mirror" 2>"$out/.mirror.log" &
   mirror_pid=$!
@@ -35,7 +39,12 @@ fi
 [ -f "$out/keys/root.key" ] || "$airlock" keys create-root --out "$out/keys/root"
 [ -f "$out/keys/signing.key" ] || "$airlock" keys create-signing --root-key "$out/keys/root.key" --out "$out/keys/signing" --subject "example vendor"
 
-"$airlock" bundle build -f examples/platform/bundle.yaml -o "$out/platform-1.4.0.airlock" \
+bundle="$out/platform-1.4.0.airlock"
+if [ -f "$bundle" ]; then
+  echo "replacing $bundle (the old one stays until the new one is complete)" >&2
+  extra+=(--force)
+fi
+"$airlock" bundle build -f examples/platform/bundle.yaml -o "$bundle" \
   --key "$out/keys/signing.key" --cert "$out/keys/signing.cert" "${extra[@]}" "$@"
 "$airlock" bundle verify "$out/platform-1.4.0.airlock" --trust-root "$out/keys/root.pub"
 "$airlock" bundle inspect "$out/platform-1.4.0.airlock"

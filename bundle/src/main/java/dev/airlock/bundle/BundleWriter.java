@@ -56,6 +56,9 @@ final class BundleWriter implements AutoCloseable {
   private final long mtime;
   private FileChannel channel;
   private java.io.Writer journalOut;
+  /** Blobs an interrupted run had partly written: how many of their first bytes the journal vouches for. */
+  private final Map<Digest, Long> partlyWritten = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final String PARTIAL = "partial ";
 
   /**
    * @param items the entries in archive order
@@ -98,8 +101,18 @@ final class BundleWriter implements AutoCloseable {
           for (String l : lines.subList(1, lines.size())) {
             if (Digest.isDigest(l) && blobOffsets.containsKey(Digest.parse(l))) {
               done.add(Digest.parse(l));
+            } else if (l.startsWith(PARTIAL)) {
+              String[] parts = l.split(" ");
+              if (parts.length == 3 && Digest.isDigest(parts[1]) && blobOffsets.containsKey(Digest.parse(parts[1]))) {
+                try {
+                  partlyWritten.merge(Digest.parse(parts[1]), Long.parseLong(parts[2]), Math::max);
+                } catch (NumberFormatException ignored) {
+                  // a torn last line: that progress is simply not reused
+                }
+              }
             }
           }
+          done.forEach(partlyWritten::remove);
         }
       }
       channel = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.READ,
@@ -107,11 +120,13 @@ final class BundleWriter implements AutoCloseable {
       if (!resume) {
         channel.truncate(0);
         done.clear();
+        partlyWritten.clear();
       }
       writeFixedParts();
       Path tmp = journal.resolveSibling(journal.getFileName() + ".tmp");
       StringBuilder sb = new StringBuilder(JOURNAL_HEADER + planKey + "\n");
       done.forEach(d -> sb.append(d).append('\n'));
+      partlyWritten.forEach((d, n) -> sb.append(PARTIAL).append(d).append(' ').append(n).append('\n'));
       Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
       Files.move(tmp, journal, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       journalOut = Files.newBufferedWriter(journal, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
@@ -208,6 +223,21 @@ final class BundleWriter implements AutoCloseable {
       }
     }
     Files.move(tmp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** How many first bytes of {@code blob} an interrupted run wrote (0 if none). */
+  long partialBytes(Digest blob) {
+    return partlyWritten.getOrDefault(blob, 0L);
+  }
+
+  /** Records that the first {@code bytes} of {@code blob} are in place (they are written before this is called). */
+  synchronized void markProgress(Digest blob, long bytes) {
+    try {
+      journalOut.write(PARTIAL + blob + " " + bytes + "\n");
+      journalOut.flush();
+    } catch (IOException e) {
+      throw new AirlockException(Kind.IO, "cannot update " + journal + ": " + e.getMessage(), null, e);
+    }
   }
 
   synchronized void markDone(Digest blob) {

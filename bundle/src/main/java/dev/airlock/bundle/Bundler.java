@@ -56,6 +56,8 @@ public final class Bundler {
   public static final String PHASE_CHARTS = "charts";
   public static final String PHASE_RESOLVE = "resolve";
   public static final String PHASE_DOWNLOAD = "download";
+  /** How often a download's progress is journaled, so a killed build resumes a large blob mid-way. */
+  static final long PROGRESS_JOURNAL_BYTES = 4L << 20;
 
   private final BundleSpec spec;
   private RegistryOptions registryOptions = RegistryOptions.defaults();
@@ -207,7 +209,9 @@ public final class Bundler {
       for (ComponentSpec c : spec.components()) {
         Charts.Packaged chart = Charts.prepare(c.chart(), work, registry, this::mirrored);
         charts.put(c.name(), chart);
-        List<ImageReference> imgs = new ArrayList<>(Charts.renderImages(chart, c));
+        List<String> warnings = new ArrayList<>();
+        List<ImageReference> imgs = new ArrayList<>(Charts.renderImages(chart, c, warnings));
+        warnings.forEach(events::warn);
         for (ImageReference extra : c.images()) {
           if (!imgs.contains(extra)) {
             imgs.add(extra);
@@ -278,6 +282,19 @@ public final class Bundler {
     ResolvedImage img = resolve(registry, ref, manifests, blobs, events);
     if (img.platforms().isEmpty()) {
       img = img.withPlatforms(configPlatform(registry, img, manifests, blobs));
+    }
+    if (!platforms.isEmpty()) {
+      List<String> lacking = new ArrayList<>();
+      for (Platform wanted : platforms) {
+        if (img.platforms().stream().map(Platform::parse).noneMatch(wanted::matches)) {
+          lacking.add(wanted.toString());
+        }
+      }
+      if (!lacking.isEmpty() && !img.platforms().isEmpty()) {
+        events.warn("image " + ref + " provides " + String.join(", ", img.platforms()) + " but not "
+            + String.join(", ", lacking) + " (--platform): it is bundled as is, and nodes of "
+            + String.join(", ", lacking) + " cannot run it");
+      }
     }
     return new Resolution(img, manifests, blobs);
   }
@@ -414,6 +431,7 @@ public final class Bundler {
     events.on(new Event.PhaseStarted(PHASE_DOWNLOAD, "fetching " + todo.size() + " blobs into "
         + writer.partial().getFileName(), total));
     AtomicLong bytes = new AtomicLong();
+    AtomicLong reusedBytes = new AtomicLong();
     AtomicInteger downloaded = new AtomicInteger();
     Path blobDir = cacheDir == null ? null : cacheDir.resolve("blobs").resolve("sha256");
     if (blobDir != null) {
@@ -449,10 +467,22 @@ public final class Bundler {
             }
             Files.deleteIfExists(cached);
           }
+          // A blob an interrupted run left half-written continues where the journal says it stopped.
+          long kept = writer.partialBytes(b.digest());
+          if (kept > 0) {
+            reusedBytes.addAndGet(kept);
+            events.on(new Event.Progress(PHASE_DOWNLOAD, kept));
+          }
+          long[] mine = {kept, kept};
           registry.downloadBlob(b.source().registry(), b.source().repository(), b.digest(), b.size(),
-              writer.channel(), writer.offset(b.digest()), n -> {
+              writer.channel(), writer.offset(b.digest()), kept, n -> {
                 bytes.addAndGet(n);
                 events.on(new Event.Progress(PHASE_DOWNLOAD, n));
+                mine[0] += n;
+                if (mine[0] - mine[1] >= PROGRESS_JOURNAL_BYTES) {
+                  writer.markProgress(b.digest(), mine[0]);
+                  mine[1] = mine[0];
+                }
               });
           writer.markDone(b.digest());
           downloaded.incrementAndGet();
@@ -476,12 +506,14 @@ public final class Bundler {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      dev.airlock.io.Cancellation.check("downloading blobs into " + writer.partial().getFileName());
       throw new AirlockException(Kind.REMOTE, "interrupted while downloading", null, e);
     } finally {
       pool.shutdownNow();
     }
     events.on(new Event.PhaseFinished(PHASE_DOWNLOAD, downloaded.get() + " blobs downloaded (" + bytes.get()
-        + " bytes), " + reused.get() + " reused"));
+        + " bytes), " + reused.get() + " reused" + (reusedBytes.get() > 0 ? ", " + reusedBytes.get() + " bytes of "
+        + "partly downloaded blobs kept" : "")));
     return new long[] {downloaded.get(), bytes.get(), reused.get()};
   }
 
@@ -546,7 +578,7 @@ public final class Bundler {
       }
       components.add(new BundleManifest.Component(c.name(), c.required(), c.namespace(), c.releaseName(),
           c.dependsOn(), new BundleManifest.Chart(chart.name(), chart.version(), chart.appVersion(), chartPath,
-              digestOf(chart.tgz()).toString(), Files.size(chart.tgz()), c.chart().toString()),
+              digestOf(chart.tgz()).toString(), Files.size(chart.tgz()), sourceOf(c.chart())),
           values, componentImages.get(c.name()).stream().map(ImageReference::toString).toList()));
     }
     // OCI-typed copies of Docker schema-2 manifests, for index.json (see OciConversion).
@@ -673,6 +705,26 @@ public final class Bundler {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * Where a chart came from, as signed into the manifest: a path relative to the spec (never the vendor's absolute
+   * paths, which say nothing to the customer and reveal the build machine), or the {@code oci://} reference.
+   */
+  private String sourceOf(dev.airlock.bundle.spec.ChartSource source) {
+    Path base = spec.specFile().toAbsolutePath().getParent();
+    if (source instanceof dev.airlock.bundle.spec.ChartSource.Directory d) {
+      return relative(base, d.path());
+    }
+    if (source instanceof dev.airlock.bundle.spec.ChartSource.Archive a) {
+      return relative(base, a.path());
+    }
+    return source.toString();
+  }
+
+  private static String relative(Path base, Path p) {
+    Path abs = p.toAbsolutePath().normalize();
+    return base.relativize(abs).toString().replace('\\', '/');
   }
 
   private static Digest digestOf(Path file) throws IOException {

@@ -1,5 +1,6 @@
 package dev.airlock.bundle;
 
+import dev.airlock.bundle.helm.HelmRuntime;
 import com.marcnuri.helm.Helm;
 import dev.airlock.bundle.spec.BundleSpec.ComponentSpec;
 import dev.airlock.bundle.spec.ChartSource;
@@ -25,7 +26,7 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /** Turns chart sources into packaged charts and finds the images a chart renders. */
-final class Charts {
+public final class Charts {
 
   /** A packaged chart on local disk with what its Chart.yaml says. */
   record Packaged(Path tgz, String name, String version, String appVersion) {}
@@ -39,6 +40,7 @@ final class Charts {
       if (source instanceof ChartSource.Directory d) {
         Path out = Files.createTempDirectory(workDir, "chart");
         try {
+          HelmRuntime.ensureLoaded();
           new Helm(d.path()).packageIt().withDestination(out).call();
         } catch (RuntimeException e) {
           throw new AirlockException(Kind.BAD_INPUT, "cannot package chart " + d.path() + ": " + e.getMessage(),
@@ -99,10 +101,16 @@ final class Charts {
 
   /** Renders the chart with the component's values and returns every container image it names. */
   static List<ImageReference> renderImages(Packaged chart, ComponentSpec component) {
+    return renderImages(chart, component, new ArrayList<>());
+  }
+
+  /** As above; {@code warnings} receives containers rendered with an empty image (a missing value, usually). */
+  static List<ImageReference> renderImages(Packaged chart, ComponentSpec component, List<String> warnings) {
     String rendered;
     try {
       Path unpacked = ChartArchive.unpackRevealingHooks(chart.tgz(), Files.createTempDirectory(
           chart.tgz().getParent(), "render"));
+      HelmRuntime.ensureLoaded();
       var template = Helm.template(unpacked.toString()).withName(component.releaseName())
           .withNamespace(component.namespace() == null ? "airlock-system" : component.namespace());
       for (Path v : component.values()) {
@@ -114,17 +122,38 @@ final class Charts {
           + component.name() + ": " + e.getMessage(), null, e);
     } catch (RuntimeException e) {
       throw new AirlockException(Kind.BAD_INPUT, "cannot render chart " + chart.name() + " of component "
-          + component.name() + ": " + e.getMessage(), "check the chart and its values files with 'helm template'", e);
+          + component.name() + ": " + helmMessage(e), "check the chart and its values files with 'helm template "
+          + "--debug' (Helm's own CLI)", e);
     }
     // helm-java answers null, not "", for a chart that renders nothing (e.g. no templates).
-    return imagesIn(rendered == null ? "" : rendered, "component " + component.name());
+    return imagesIn(rendered == null ? "" : rendered, "component " + component.name(), warnings);
+  }
+
+  /**
+   * Helm's error message without its advice for Helm's own CLI ("Use --debug flag to render out invalid YAML"):
+   * airlock has no such flag, so the advice would mislead.
+   */
+  public static String helmMessage(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    return m.replaceAll("(?i)[.;:,]?\\s*Use --debug flag to render out invalid YAML\\.?", "").strip();
   }
 
   /** Every image of every container, initContainer and ephemeralContainer in a multi-document manifest. */
   static List<ImageReference> imagesIn(String manifests, String where) {
+    return imagesIn(manifests, where, new ArrayList<>());
+  }
+
+  static List<ImageReference> imagesIn(String manifests, String where, List<String> warnings) {
     Set<String> found = new LinkedHashSet<>();
     for (Object doc : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(manifests)) {
-      collect(doc, found);
+      List<String> empty = new ArrayList<>();
+      collect(doc, found, empty);
+      if (!empty.isEmpty() && doc instanceof Map<?, ?> m) {
+        Object meta = m.get("metadata");
+        String name = meta instanceof Map<?, ?> mm ? String.valueOf(mm.get("name")) : "?";
+        warnings.add(where + " renders " + m.get("kind") + " " + name + " with an empty image in container(s) "
+            + String.join(", ", empty) + " (a value the chart expects is missing?); nothing is bundled for it");
+      }
     }
     List<ImageReference> out = new ArrayList<>();
     for (String image : found) {
@@ -138,24 +167,28 @@ final class Charts {
     return out;
   }
 
-  private static void collect(Object node, Set<String> out) {
+  private static void collect(Object node, Set<String> out, List<String> empty) {
     if (node instanceof Map<?, ?> map) {
       for (Map.Entry<?, ?> e : map.entrySet()) {
         String key = String.valueOf(e.getKey());
         if ((key.equals("containers") || key.equals("initContainers") || key.equals("ephemeralContainers"))
             && e.getValue() instanceof List<?> list) {
           for (Object c : list) {
-            if (c instanceof Map<?, ?> container && container.get("image") instanceof String image
-                && !image.isBlank()) {
-              out.add(image.strip());
+            if (c instanceof Map<?, ?> container) {
+              Object image = container.get("image");
+              if (image instanceof String s && !s.isBlank()) {
+                out.add(s.strip());
+              } else {
+                empty.add(String.valueOf(container.get("name")));
+              }
             }
           }
         } else {
-          collect(e.getValue(), out);
+          collect(e.getValue(), out, empty);
         }
       }
     } else if (node instanceof List<?> list) {
-      list.forEach(x -> collect(x, out));
+      list.forEach(x -> collect(x, out, empty));
     }
   }
 }

@@ -143,9 +143,53 @@ public final class RegistryClient {
    */
   public void downloadBlob(String registry, String repository, Digest digest, long size, FileChannel out,
       long offset, LongConsumer progress) {
+    downloadBlob(registry, repository, digest, size, out, offset, 0, progress);
+  }
+
+  /**
+   * As above, continuing a download an earlier run stopped after {@code alreadyWritten} bytes (already in
+   * {@code out} at {@code offset}): those bytes are hashed from the file and the rest is fetched with a Range
+   * request. If the whole then fails its digest check, the blob is fetched once more from its first byte (the kept
+   * bytes may not have reached the disk).
+   */
+  public void downloadBlob(String registry, String repository, Digest digest, long size, FileChannel out,
+      long offset, long alreadyWritten, LongConsumer progress) {
+    if (alreadyWritten > 0) {
+      MessageDigest sha = Digest.sha256();
+      try {
+        ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+        long pos = 0;
+        while (pos < alreadyWritten) {
+          buf.clear().limit((int) Math.min(buf.capacity(), alreadyWritten - pos));
+          int n = out.read(buf, offset + pos);
+          if (n <= 0) {
+            break;
+          }
+          sha.update(buf.array(), 0, n);
+          pos += n;
+        }
+        if (pos == alreadyWritten) {
+          try {
+            fetchBlob(registry, repository, digest, size, out, offset, sha, alreadyWritten, progress);
+            return;
+          } catch (AirlockException e) {
+            if (e.kind() != Kind.VERIFICATION) {
+              throw e;
+            }
+            // the kept bytes were not what the journal said: start over below
+          }
+        }
+      } catch (IOException e) {
+        // unreadable kept bytes: start over
+      }
+    }
+    fetchBlob(registry, repository, digest, size, out, offset, Digest.sha256(), 0, progress);
+  }
+
+  private void fetchBlob(String registry, String repository, Digest digest, long size, FileChannel out,
+      long offset, MessageDigest sha, long start, LongConsumer progress) {
     String what = "download blob " + digest.shortHex() + " of " + registry + "/" + repository;
-    MessageDigest sha = Digest.sha256();
-    long written = 0;
+    long written = start;
     int attempt = 0;
     byte[] buf = new byte[256 * 1024];
     while (true) {
@@ -161,14 +205,16 @@ public final class RegistryClient {
         }
         if (status == 200 && written > 0) {
           // The server ignored the Range request: start over.
-          progress.accept(-written);
+          progress.accept(-(written - start));
           sha.reset();
           written = 0;
+          start = 0;
         } else if (status != 200 && status != 206) {
           throw httpError(r.statusCode(), r.headers(), readSmall(body), what, registry);
         }
         int n;
         while ((n = body.readNBytes(buf, 0, buf.length)) > 0) {
+          dev.airlock.io.Cancellation.check("downloading blob " + digest.shortHex());
           if (size >= 0 && written + n > size) {
             throw new AirlockException(Kind.VERIFICATION, "blob " + digest + " from " + registry + "/" + repository
                 + " is larger than the " + size + " bytes its manifest declares", null);
@@ -203,6 +249,38 @@ public final class RegistryClient {
       throw new AirlockException(Kind.VERIFICATION, "blob " + digest + " from " + registry + "/" + repository
           + " has the digest " + actual, "the source registry holds a damaged blob, or a proxy altered it");
     }
+  }
+
+  /**
+   * Whether a TLS connection failed because the server speaks plain HTTP: the JDK's TLS layer then reports an
+   * unrecognized record ("plaintext connection?" in older JDKs).
+   */
+  static boolean answeredInPlainHttp(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException && !(t instanceof SSLHandshakeException)) {
+        String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        if (m.contains("plaintext connection") || m.contains("unrecognized ssl message")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** An upload stopped on purpose (a wrong digest): retrying would fail the same way. */
+  private static final class NotRetried extends IOException {
+    NotRetried(String message) {
+      super(message);
+    }
+  }
+
+  private static boolean notRetried(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof NotRetried || t instanceof AirlockException a && a.kind() == Kind.CANCELLED) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A local write failure, kept apart from network failures so it is not retried as one. */
@@ -300,31 +378,118 @@ public final class RegistryClient {
     String location = location(registry, r.headers(), what);
     long minChunk = r.headers().firstValueAsLong("OCI-Chunk-Min-Length").orElse(0);
     long chunk = Math.max(chunkSize, minChunk);
-    if (chunk <= 0 || chunk >= size) {
-      putUpload(registry, repository, digest, size, () -> content.open(0, size), location, what);
-      return;
-    }
-    long done = 0;
-    while (done < size) {
-      long n = Math.min(chunk, size - done);
-      long start = done;
-      HttpResponse<String> p = sendUrl(registry, repository, true, "PATCH", location,
-          () -> HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
-              () -> content.open(start, n)), n),
-          Map.of("Content-Type", "application/octet-stream", "Content-Range", start + "-" + (start + n - 1)),
-          HttpResponse.BodyHandlers.ofString(), what + " (chunk at byte " + start + ")");
-      if (p.statusCode() != 202) {
-        throw httpError(p.statusCode(), p.headers(), p.body(), what, registry);
+    // The bytes are hashed as they stream: a blob that does not match its digest fails before its last byte is
+    // sent, so the registry never commits it (and never sees a wrong blob under a right name).
+    Verified verified = new Verified(digest, size);
+    try {
+      if (chunk <= 0 || chunk >= size) {
+        putUpload(registry, repository, digest, size, () -> verified.open(content, 0, size), location, what);
+        return;
       }
-      location = location(registry, p.headers(), what);
-      done += n;
+      long done = 0;
+      while (done < size) {
+        long n = Math.min(chunk, size - done);
+        long start = done;
+        HttpResponse<String> p = sendUrl(registry, repository, true, "PATCH", location,
+            () -> HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
+                () -> verified.open(content, start, n)), n),
+            Map.of("Content-Type", "application/octet-stream", "Content-Range", start + "-" + (start + n - 1)),
+            HttpResponse.BodyHandlers.ofString(), what + " (chunk at byte " + start + ")");
+        if (p.statusCode() != 202) {
+          throw httpError(p.statusCode(), p.headers(), p.body(), what, registry);
+        }
+        verified.accept(start + n);
+        location = location(registry, p.headers(), what);
+        done += n;
+      }
+      String sep = location.contains("?") ? "&" : "?";
+      HttpResponse<String> fin = sendUrl(registry, repository, true, "PUT", location + sep + "digest="
+          + enc(digest.toString()), HttpRequest.BodyPublishers::noBody, Map.of(),
+          HttpResponse.BodyHandlers.ofString(), what);
+      if (fin.statusCode() != 201) {
+        throw httpError(fin.statusCode(), fin.headers(), fin.body(), what, registry);
+      }
+    } catch (AirlockException e) {
+      if (verified.mismatch != null) {
+        cancelUpload(registry, repository, location);
+        throw verified.mismatch;
+      }
+      throw e;
     }
-    String sep = location.contains("?") ? "&" : "?";
-    HttpResponse<String> fin = sendUrl(registry, repository, true, "PUT", location + sep + "digest="
-        + enc(digest.toString()), HttpRequest.BodyPublishers::noBody, Map.of(),
-        HttpResponse.BodyHandlers.ofString(), what);
-    if (fin.statusCode() != 201) {
-      throw httpError(fin.statusCode(), fin.headers(), fin.body(), what, registry);
+  }
+
+  /**
+   * Hashes an upload's bytes as they are read and refuses to hand over the last ones when the digest is wrong. Each
+   * attempt at a chunk starts from the hash of the chunks the registry accepted, so retries do not hash twice.
+   */
+  private static final class Verified {
+    private final Digest digest;
+    private final long size;
+    private MessageDigest accepted = Digest.sha256();
+    private final java.util.Map<Long, MessageDigest> attempts = new java.util.concurrent.ConcurrentHashMap<>();
+    volatile AirlockException mismatch;
+
+    Verified(Digest digest, long size) {
+      this.digest = digest;
+      this.size = size;
+    }
+
+    synchronized InputStream open(BlobContent content, long from, long length) {
+      MessageDigest sha;
+      try {
+        sha = (MessageDigest) accepted.clone();
+      } catch (CloneNotSupportedException e) {
+        throw new IllegalStateException(e);
+      }
+      attempts.put(from + length, sha);
+      return new HashingStream(content.open(from, length), sha, from, length);
+    }
+
+    /** The registry accepted the bytes up to {@code end}. */
+    synchronized void accept(long end) {
+      accepted = attempts.remove(end);
+    }
+
+    private final class HashingStream extends java.io.FilterInputStream {
+      private final MessageDigest sha;
+      private long left;
+      private final boolean last;
+
+      HashingStream(InputStream in, MessageDigest sha, long from, long length) {
+        super(in);
+        this.sha = sha;
+        this.left = length;
+        this.last = from + length == size;
+      }
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        dev.airlock.io.Cancellation.check("uploading blob " + digest.shortHex());
+        if (left <= 0) {
+          return -1;
+        }
+        int n = super.read(b, off, (int) Math.min(len, left));
+        if (n <= 0) {
+          return n;
+        }
+        sha.update(b, off, n);
+        left -= n;
+        if (left == 0 && last) {
+          Digest actual = Digest.of(sha);
+          if (!actual.equals(digest)) {
+            mismatch = new AirlockException(Kind.VERIFICATION, "blob " + digest + " read for upload has the digest "
+                + actual, "the source of the upload is damaged").with("digest", digest).with("actual", actual);
+            throw new NotRetried("digest mismatch: not sending the last bytes of " + digest);
+          }
+        }
+        return n;
+      }
     }
   }
 
@@ -469,12 +634,22 @@ public final class RegistryClient {
       try {
         r = http.send(b.build(), handler);
       } catch (IOException e) {
+        if (answeredInPlainHttp(e)) {
+          throw new AirlockException(Kind.REMOTE, "registry " + registry + " answered in plain HTTP to a TLS "
+              + "connection while trying to " + what, "pass --insecure-registry " + registry + " to use plain HTTP "
+              + "with it", e).with(AirlockException.REGISTRY, registry)
+              .with(AirlockException.PROBLEM, AirlockException.PLAINTEXT);
+        }
         if (e instanceof SSLHandshakeException) {
           throw new AirlockException(Kind.REMOTE, "TLS handshake with registry " + registry + " failed while trying to "
               + what + ": " + e.getMessage(),
               "pass the registry's CA certificate with --registry-ca FILE, or --insecure-registry " + registry
                   + " if it speaks plain HTTP", e).with(AirlockException.REGISTRY, registry)
               .with(AirlockException.PROBLEM, AirlockException.TLS);
+        }
+        if (notRetried(e)) {
+          dev.airlock.io.Cancellation.check(what);
+          throw new AirlockException(Kind.VERIFICATION, "stopped trying to " + what + ": " + e.getMessage(), null, e);
         }
         if (attempt >= options.maxAttempts() || body != null && !method.equals("PUT") && !method.equals("PATCH")) {
           throw unreachable(registry, what, e);
@@ -611,7 +786,7 @@ public final class RegistryClient {
         : e instanceof HttpTimeoutException ? "timed out" : String.valueOf(e.getMessage());
     return new AirlockException(Kind.REMOTE, "cannot " + what + ": registry " + registry + " is unreachable ("
         + reason + ") after " + options.maxAttempts() + " attempts",
-        "check that the registry is running and reachable from here, or set a --mirror", e)
+        "check that the registry is running and reachable from here", e)
         .with(AirlockException.REGISTRY, registry).with(AirlockException.PROBLEM, AirlockException.UNREACHABLE);
   }
 

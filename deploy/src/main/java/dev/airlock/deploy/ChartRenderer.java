@@ -1,5 +1,6 @@
 package dev.airlock.deploy;
 
+import dev.airlock.bundle.helm.HelmRuntime;
 import com.marcnuri.helm.Helm;
 import dev.airlock.airgap.push.RegistryTarget;
 import dev.airlock.bundle.ChartArchive;
@@ -102,6 +103,7 @@ public final class ChartRenderer {
       global.put("imagePullSecrets", List.of(Map.of("name", PULL_SECRET)));
       Files.writeString(airlockValues, yaml().dump(Map.of("global", global)));
       Path unpacked = ChartArchive.unpackRevealingHooks(chartTgz, Files.createDirectories(dir.resolve("src")));
+      HelmRuntime.ensureLoaded();
       var template = Helm.template(unpacked.toString()).withName(component.releaseName())
           .withNamespace(namespaceOf(component, installNamespace)).skipCrds();
       if (kubeVersion != null) {
@@ -121,7 +123,8 @@ public final class ChartRenderer {
         out = template.call();
       } catch (RuntimeException e) {
         throw new AirlockException(Kind.BAD_INPUT, "cannot render the chart of component " + component.name()
-            + ": " + e.getMessage(), "check the values in --values for '" + component.name() + "'", e);
+            + ": " + dev.airlock.bundle.Charts.helmMessage(e), "check the values in --values for '"
+            + component.name() + "'", e);
       }
       String namespace = namespaceOf(component, installNamespace);
       Map<String, String> images = new LinkedHashMap<>();

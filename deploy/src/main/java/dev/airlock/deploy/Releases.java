@@ -1,5 +1,6 @@
 package dev.airlock.deploy;
 
+import dev.airlock.bundle.helm.HelmRuntime;
 import dev.airlock.kube.KubeTarget;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -93,6 +94,7 @@ public final class Releases {
 
   private Release upgrade(String release, String namespace, Path chartDir, String description, int timeoutSeconds,
       boolean waitReady) {
+    HelmRuntime.ensureLoaded();
     var upgrade = new Helm(chartDir).upgrade().install().withName(release).withNamespace(namespace)
         .withKubeConfig(kube.helmKubeconfig()).withTimeout(timeoutSeconds).withDescription(description);
     if (waitReady) {
@@ -103,7 +105,7 @@ public final class Releases {
       r = upgrade.call();
     } catch (RuntimeException e) {
       throw new AirlockException(Kind.REMOTE, "Helm could not apply release " + namespace + "/" + release + ": "
-          + e.getMessage().strip(), waitReady ? "see the message; with --wait, a workload that does not become ready"
+          + dev.airlock.bundle.Charts.helmMessage(e), waitReady ? "see the message; with --wait, a workload that does not become ready"
           + " within --timeout " + timeoutSeconds + " fails the release ('kubectl get pods -n " + namespace
           + "' shows which)" : "see the message; 'airlock status' shows every release", e)
           .with(AirlockException.RESOURCE, namespace + "/" + release);
@@ -118,6 +120,7 @@ public final class Releases {
   /** Uninstalls a release (PVCs created by StatefulSets stay, as with Helm). No-op if it does not exist. */
   public void uninstall(String release, String namespace) {
     try {
+      HelmRuntime.ensureLoaded();
       Helm.uninstall(release).withNamespace(namespace).withKubeConfig(kube.helmKubeconfig()).ignoreNotFound().call();
     } catch (RuntimeException e) {
       throw new AirlockException(Kind.REMOTE, "Helm could not uninstall release " + namespace + "/" + release + ": "

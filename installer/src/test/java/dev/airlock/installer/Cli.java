@@ -57,6 +57,9 @@ final class Cli {
   /** Starts airlock; stdout goes to {@code workDir/.out}, stderr to {@code workDir/.err}. */
   static Process start(Path workDir, Map<String, String> env, String... args) {
     List<String> cmd = new ArrayList<>();
+    // As from a terminal: SIGINT and SIGTERM at their defaults, even when this JVM was started with them ignored
+    // (a background job), since a process that starts with a signal ignored cannot take it.
+    cmd.addAll(List.of("env", "--default-signal=INT,TERM"));
     cmd.add(LAUNCHER.toString());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())

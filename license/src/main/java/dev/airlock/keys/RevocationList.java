@@ -93,9 +93,12 @@ public record RevocationList(int version, long sequence, Instant issued, String 
         throw new AirlockException(Kind.BAD_INPUT, file + " is too large to be a revocation list", null);
       }
       return parse(Files.readAllBytes(file), file.toString());
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new AirlockException(Kind.BAD_INPUT, "revocation list " + file + " does not exist",
+          "pass the revoked.json written by 'airlock keys revoke'", e).with(AirlockException.FILE, file);
     } catch (IOException e) {
-      throw new AirlockException(Kind.BAD_INPUT, "cannot read revocation list " + file + ": " + e.getMessage(),
-          "pass the revoked.json written by 'airlock keys revoke'", e);
+      throw new AirlockException(Kind.IO, "cannot read revocation list " + file + ": " + e.getClass().getSimpleName(),
+          "check the file's permissions", e).with(AirlockException.FILE, file);
     }
   }
 
@@ -107,8 +110,12 @@ public record RevocationList(int version, long sequence, Instant issued, String 
       }
       return l;
     } catch (IOException e) {
-      throw new AirlockException(Kind.BAD_INPUT, source + " is not an airlock revocation list: " + e.getMessage(),
-          "pass the revoked.json written by 'airlock keys revoke'", e);
+      String what = e instanceof com.fasterxml.jackson.core.JsonParseException ? "it is not JSON"
+          : e instanceof com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException u
+          ? "it has a field a revocation list does not have ('" + u.getPropertyName() + "')"
+          : "it is not a JSON object with version, issuer, issued, revoked and signature";
+      throw new AirlockException(Kind.BAD_INPUT, source + " is not an airlock revocation list: " + what,
+          "pass the revoked.json written by 'airlock keys revoke', or a bundle that ships one", e);
     }
   }
 }

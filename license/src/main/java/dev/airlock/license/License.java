@@ -39,6 +39,9 @@ public record License(String id, String customer, String product, Instant issued
     features = features == null ? null : List.copyOf(features);
   }
 
+  /** The {@link AirlockException#data()} key naming the license field a validation failure is about. */
+  public static final String FIELD = "field";
+
   /** Checks every field's presence and form; the message names the field. */
   public License validated(String source) {
     require(id != null && ID.matcher(id).matches(), source, "id", "must be lic- and 32 hex digits");
@@ -65,7 +68,7 @@ public record License(String id, String customer, String product, Instant issued
   private static void require(boolean ok, String source, String field, String problem) {
     if (!ok) {
       throw new AirlockException(Kind.BAD_INPUT, source + ": license field '" + field + "' " + problem,
-          "ask the vendor for a new license file");
+          "ask the vendor for a new license file").with(FIELD, field);
     }
   }
 

@@ -88,7 +88,11 @@ public record LicenseFile(String apiVersion, String kind, License license, Signa
     try {
       f = YAML.readValue(bytes, LicenseFile.class);
     } catch (IOException e) {
-      String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+      // Say what the file is not and what was expected; never the parser's own wording (class names, the input).
+      String why = e instanceof com.fasterxml.jackson.core.JsonParseException
+          ? "it is not YAML (a license file is YAML text starting with 'apiVersion: " + API_VERSION + "')"
+          : e instanceof JsonProcessingException ? "it is not a YAML map with apiVersion, kind, license and signature"
+          : "it cannot be read (" + e.getClass().getSimpleName() + ")";
       if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m && !m.getPath().isEmpty()) {
         String path = String.join(".", m.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName()
             : "[" + r.getIndex() + "]").toList());

@@ -211,6 +211,7 @@ public final class ImagePusher {
     if (target == null) {
       throw new IllegalStateException("to(..) is required");
     }
+    failed = null;
     EventHandler events = e -> handlers.forEach(h -> h.on(e));
     BundleManifest manifest = bundle.readHead().manifest();
     Set<Digest> omitted = new HashSet<>();
@@ -271,7 +272,7 @@ public final class ImagePusher {
       Map<Digest, CompletableFuture<Void>> homeReady = new HashMap<>();
       for (Digest d : needed) {
         homeReady.put(d, held.contains(d) ? CompletableFuture.completedFuture(null)
-            : CompletableFuture.runAsync(() -> ensureBlob(client, home.get(d), d, events, n), pool));
+            : CompletableFuture.runAsync(guarded(() -> ensureBlob(client, home.get(d), d, events, n)), pool));
       }
       List<CompletableFuture<Void>> imagesDone = new ArrayList<>();
       for (ImagePlan p : plans) {
@@ -279,14 +280,14 @@ public final class ImagePusher {
         for (Digest d : p.blobs()) {
           String from = home.get(d);
           blobsDone.add(from.equals(p.repository()) ? homeReady.get(d)
-              : homeReady.get(d).thenRunAsync(() -> linkBlob(client, p.repository(), d, from, n), pool));
+              : homeReady.get(d).thenRunAsync(guarded(() -> linkBlob(client, p.repository(), d, from, n)), pool));
         }
         for (Digest d : p.assumed()) {
           blobsDone.add(CompletableFuture.runAsync(() -> linkAssumed(client, p.repository(), d, holders.get(d), n),
               pool));
         }
         imagesDone.add(CompletableFuture.allOf(blobsDone.toArray(CompletableFuture[]::new))
-            .thenRunAsync(() -> putManifests(client, p, n.manifestsPut, events), pool));
+            .thenRunAsync(guarded(() -> putManifests(client, p, n.manifestsPut, events)), pool));
       }
       CompletableFuture.allOf(imagesDone.toArray(CompletableFuture[]::new)).join();
     } catch (CompletionException e) {
@@ -312,6 +313,42 @@ public final class ImagePusher {
         n.manifestsPut.get());
   }
 
+  /** The first failure of a push: later tasks do not start, so a push stops at its first error. */
+  private volatile RuntimeException failed;
+
+  private Runnable guarded(Runnable task) {
+    return () -> {
+      RuntimeException f = failed;
+      if (f != null) {
+        throw f;
+      }
+      dev.airlock.io.Cancellation.check("pushing to " + target);
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        if (failed == null) {
+          failed = e;
+        }
+        throw e;
+      }
+    };
+  }
+
+  /**
+   * A blob the bundle holds under the wrong bytes: the registry was never given its last bytes, so it holds nothing
+   * wrong; the error names the bundle entry, as {@code bundle verify} does.
+   */
+  private AirlockException damaged(AirlockException e, TarIndex.Entry entry, Digest d) {
+    if (e.kind() != Kind.VERIFICATION || e.get("digest").isEmpty()) {
+      return e;
+    }
+    return new AirlockException(Kind.VERIFICATION, "bundle entry " + entry.name() + " does not match its digest "
+        + d + " (its bytes hash to " + e.get("actual").orElse("something else") + "); the push stopped before the "
+        + "registry accepted it", "the bundle is damaged: get a fresh copy ('airlock bundle verify FILE' lists every "
+        + "damaged entry), or push with --verify-contents to check the whole bundle before anything is sent", e)
+        .with(AirlockException.ENTRY, entry.name());
+  }
+
   /** What a push did so far; updated from many threads. */
   private static final class Counters {
     final AtomicInteger uploaded = new AtomicInteger();
@@ -329,8 +366,12 @@ public final class ImagePusher {
       events.on(new Event.Progress(PHASE, e.size()));
       return;
     }
-    client.uploadBlob(target.registry(), repository, d, e.size(), (from, length) -> counting(bundle.open(e, from,
-        length), events), chunkSize);
+    try {
+      client.uploadBlob(target.registry(), repository, d, e.size(), (from, length) -> counting(bundle.open(e, from,
+          length), events), chunkSize);
+    } catch (AirlockException x) {
+      throw damaged(x, e, d);
+    }
     n.uploaded.incrementAndGet();
     n.bytes.addAndGet(e.size());
   }
@@ -344,7 +385,11 @@ public final class ImagePusher {
       n.mounted.incrementAndGet();
     } else {
       TarIndex.Entry e = entry(d);
-      client.uploadBlob(registry, repository, d, e.size(), (off, len) -> bundle.open(e, off, len), chunkSize);
+      try {
+        client.uploadBlob(registry, repository, d, e.size(), (off, len) -> bundle.open(e, off, len), chunkSize);
+      } catch (AirlockException x) {
+        throw damaged(x, e, d);
+      }
       n.uploaded.incrementAndGet();
       n.bytes.addAndGet(e.size());
     }

@@ -79,6 +79,7 @@ public final class PlanRunner {
       if (journal.isDone(step.name())) {
         continue;
       }
+      dev.airlock.io.Cancellation.check("running the " + plan.kind() + " (before " + step.name() + ")");
       events.on(new Event.PhaseStarted(step.name(), step.does(), -1));
       journal.started(step.name());
       String detail;

@@ -4,6 +4,7 @@ import dev.airlock.bundle.Bundler;
 import dev.airlock.bundle.spec.BundleSpec;
 import dev.airlock.bundle.spec.Mirror;
 import dev.airlock.bundle.spec.SpecParser;
+import dev.airlock.error.AirlockException;
 import dev.airlock.installer.BuildInfo;
 import dev.airlock.installer.cli.Console;
 import dev.airlock.installer.cli.OutputOptions;
@@ -37,7 +38,7 @@ public class BuildCommand implements Callable<Integer> {
 
   @Option(names = "--mirror", paramLabel = "REGISTRY=HOST[/PREFIX]",
       description = "pull REGISTRY's images through a mirror, e.g. docker.io=127.0.0.1:5000/hub; repeatable; "
-          + "overrides the spec's mirrors")
+          + "tried before the spec's mirrors")
   List<String> mirrors = new ArrayList<>();
 
   @Option(names = "--parallel", paramLabel = "N", defaultValue = "4",
@@ -45,7 +46,8 @@ public class BuildCommand implements Callable<Integer> {
   int parallel;
 
   @Option(names = "--cache-dir", paramLabel = "DIR",
-      description = "content-addressed blob cache (default: $AIRLOCK_CACHE_DIR or ~/.cache/airlock)")
+      description = "also keep blobs in this content-addressed cache and reuse them across builds (default: "
+          + "$AIRLOCK_CACHE_DIR; unset: no cache)")
   Path cacheDir;
 
   @Option(names = "--delta-from", paramLabel = "FILE",
@@ -53,12 +55,20 @@ public class BuildCommand implements Callable<Integer> {
           + "needs them in the target registry")
   Path deltaFrom;
 
+  @Option(names = "--force", description = "replace FILE if it exists (it is replaced only once the new bundle is "
+      + "complete)")
+  boolean force;
+
   @Mixin RegistryFlags registry;
   @Mixin OutputOptions output;
 
   @Override
   public Integer call() {
     Console console = new Console(output);
+    if (java.nio.file.Files.exists(out) && !force) {
+      throw new AirlockException(AirlockException.Kind.BAD_INPUT, out + " exists", "pass --force to replace it (the "
+          + "old file stays until the new one is complete), or choose another -o").with(AirlockException.FILE, out);
+    }
     BundleSpec parsed = SpecParser.parse(spec);
     List<Mirror> extra = mirrors.stream().map(Mirror::parse).toList();
     SigningKey signing = signingOptions.load();
@@ -77,7 +87,16 @@ public class BuildCommand implements Callable<Integer> {
     if (deltaFrom != null) {
       bundler.deltaFrom(dev.airlock.bundle.DeltaBase.read(deltaFrom));
     }
-    Bundler.Result r = bundler.build(out);
+    Bundler.Result r;
+    try {
+      r = bundler.build(out);
+    } catch (AirlockException e) {
+      if (e.get(AirlockException.PROBLEM).filter(AirlockException.UNREACHABLE::equals).isPresent()) {
+        throw new AirlockException(e.kind(), e.getMessage(), e.fix().orElse("") + ", or pull through a --mirror "
+            + "REGISTRY=HOST[/PREFIX] that is", e);
+      }
+      throw e;
+    }
     var m = r.manifest();
     console.result(String.format("built %s: %s %s, %d components, %d images, %d blobs, %s (%s downloaded, %d blobs "
             + "reused), signed by %s", r.output(), m.name(), m.version(), m.components().size(), m.images().size(),

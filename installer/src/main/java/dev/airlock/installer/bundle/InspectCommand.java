@@ -28,6 +28,9 @@ public class InspectCommand implements Callable<Integer> {
     Console console = new Console(output);
     try (BundleFile f = BundleFile.open(file)) {
       BundleFile.Head head = f.readHead();
+      // The head is enough to describe the bundle, but a truncated copy must not look fine: the headers of every
+      // entry are read (one small read each, no content), so a file shorter than its index says is refused.
+      f.index();
       BundleManifest m = head.manifest();
       BundleSignature sig = BundleSignature.parse(head.signatureBytes(), file + ":" + BundleLayout.SIGNATURE);
       StringBuilder t = new StringBuilder();

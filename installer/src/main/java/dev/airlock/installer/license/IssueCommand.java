@@ -69,9 +69,20 @@ public class IssueCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     LocalDate end = date(expires, "--expires");
-    LicenseFile file = LicenseIssuer.issue(new LicenseIssuer.Terms(customer, product, end, graceDays,
-        updatesUntil == null ? end : date(updatesUntil, "--updates-until"), seats, clusters, features, channel,
-        sequence), signing.load(), Instant.now());
+    LicenseFile file;
+    try {
+      file = LicenseIssuer.issue(new LicenseIssuer.Terms(customer, product, end, graceDays,
+          updatesUntil == null ? end : date(updatesUntil, "--updates-until"), seats, clusters, features, channel,
+          sequence), signing.load(), Instant.now());
+    } catch (AirlockException e) {
+      // The vendor is issuing: the fix is a flag of this command, not "ask the vendor".
+      String flag = e.get(License.FIELD).map(FLAGS::get).orElse(null);
+      if (flag == null) {
+        throw e;
+      }
+      throw new AirlockException(e.kind(), e.getMessage().replaceFirst("^the new license: license field '[^']+'",
+          flag), "change " + flag + " and issue again", e);
+    }
     AtomicFiles.write(out, file.toYaml(), false, false);
     License l = file.license();
     new Console(output).result("issued license " + l.id() + " for " + l.customer() + " (" + l.product() + ", "
@@ -80,6 +91,12 @@ public class IssueCommand implements Callable<Integer> {
             .put("sequence", l.sequence()));
     return 0;
   }
+
+  /** License fields and the flags that set them. */
+  private static final java.util.Map<String, String> FLAGS = java.util.Map.of("customer", "--customer", "product",
+      "--product", "graceDays", "--grace-days", "seats", "--seats", "clusters", "--clusters", "features",
+      "--features", "channel", "--channel", "sequence", "--sequence", "expires", "--expires", "updatesUntil",
+      "--updates-until");
 
   static LocalDate date(String text, String flag) {
     try {
