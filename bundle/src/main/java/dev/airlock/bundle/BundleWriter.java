@@ -51,6 +51,8 @@ final class BundleWriter implements AutoCloseable {
   private final Path journal;
   private final List<Item> items;
   private final Map<Digest, Long> blobOffsets = new LinkedHashMap<>();
+  /** Each item's header blocks (ustar, preceded by a PAX header when the name needs one), in item order. */
+  private final List<byte[]> headers = new java.util.ArrayList<>();
   private final long totalSize;
   private final String planKey;
   private final long mtime;
@@ -73,11 +75,13 @@ final class BundleWriter implements AutoCloseable {
     long pos = 0;
     MessageDigest key = Digest.sha256();
     for (Item i : items) {
+      byte[] header = TarHeader.header(i.name(), i.size(), mtime);
+      headers.add(header);
       if (i.blob() != null) {
-        blobOffsets.put(i.blob(), pos + 512);
-        key.update((i.blob() + " " + i.size() + " " + (pos + 512) + "\n").getBytes(StandardCharsets.UTF_8));
+        blobOffsets.put(i.blob(), pos + header.length);
+        key.update((i.blob() + " " + i.size() + " " + (pos + header.length) + "\n").getBytes(StandardCharsets.UTF_8));
       }
-      pos += 512 + (i.size() + 511) / 512 * 512;
+      pos += header.length + (i.size() + 511) / 512 * 512;
     }
     this.totalSize = pos + 1024;
     key.update(Long.toString(totalSize).getBytes(StandardCharsets.UTF_8));
@@ -139,23 +143,26 @@ final class BundleWriter implements AutoCloseable {
 
   private void writeFixedParts() throws IOException {
     long pos = 0;
-    for (Item i : items) {
-      writeFully(ByteBuffer.wrap(TarHeader.header(i.name(), i.size(), mtime)), pos);
+    for (int n = 0; n < items.size(); n++) {
+      Item i = items.get(n);
+      byte[] header = headers.get(n);
+      writeFully(ByteBuffer.wrap(header), pos);
+      long data = pos + header.length;
       if (i.bytes() != null) {
-        writeFully(ByteBuffer.wrap(i.bytes()), pos + 512);
+        writeFully(ByteBuffer.wrap(i.bytes()), data);
       } else if (i.file() != null) {
         try (FileChannel in = FileChannel.open(i.file(), StandardOpenOption.READ)) {
           long done = 0;
           while (done < i.size()) {
-            done += in.transferTo(done, i.size() - done, channel.position(pos + 512 + done));
+            done += in.transferTo(done, i.size() - done, channel.position(data + done));
           }
         }
       }
       long padded = (i.size() + 511) / 512 * 512;
       if (padded > i.size()) {
-        writeFully(ByteBuffer.allocate((int) (padded - i.size())), pos + 512 + i.size());
+        writeFully(ByteBuffer.allocate((int) (padded - i.size())), data + i.size());
       }
-      pos += 512 + padded;
+      pos = data + padded;
     }
     writeFully(ByteBuffer.allocate(1024), pos);
   }

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Predicate;
-import java.util.zip.GZIPInputStream;
 
 /** Reads files out of a packaged chart ({@code .tgz}) without unpacking it. */
 public final class ChartArchive {
@@ -69,39 +68,49 @@ public final class ChartArchive {
 
   /**
    * The regular files whose names (as stored, e.g. {@code mychart/crds/a.yaml}) {@code wanted} accepts, in archive
-   * order.
+   * order. The archive is read with Commons Compress, so PAX and GNU long names (Helm writes PAX for long paths) are
+   * read in full; on top of it, only directories and regular files are accepted, names must be relative without
+   * {@code ..}, each name once, and a file at most {@link #MAX_FILE} bytes.
    *
-   * @throws IOException when the archive is malformed or a wanted file is larger than {@link #MAX_FILE}
+   * @throws IOException when the archive is malformed or breaks one of those rules
    */
   public static Map<String, byte[]> read(Path tgz, Predicate<String> wanted) throws IOException {
     Map<String, byte[]> out = new LinkedHashMap<>();
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(tgz))) {
-      byte[] header = new byte[512];
-      while (in.readNBytes(header, 0, 512) == 512) {
-        String name = new String(header, 0, 100, StandardCharsets.UTF_8).replace("\0", "");
-        String prefix = new String(header, 345, 155, StandardCharsets.UTF_8).replace("\0", "");
-        if (!prefix.isEmpty()) {
-          name = prefix + "/" + name;
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    // The JDK's gunzip, not Commons Compress's: Helm writes a gzip "extra" field that is not made of RFC 1952
+    // subfields, which Commons Compress 1.28 refuses.
+    try (InputStream raw = Files.newInputStream(tgz);
+        java.util.zip.GZIPInputStream gz = new java.util.zip.GZIPInputStream(raw, 64 * 1024);
+        org.apache.commons.compress.archivers.tar.TarArchiveInputStream tar =
+            new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(gz)) {
+      org.apache.commons.compress.archivers.tar.TarArchiveEntry e;
+      while ((e = tar.getNextEntry()) != null) {
+        String name = e.getName();
+        if (e.isDirectory()) {
+          continue;
         }
-        if (name.isEmpty()) {
-          break;
+        // Commons Compress's isFile() is true for anything that is not a directory; links and devices are not files.
+        if (!e.isFile() || e.isSymbolicLink() || e.isLink() || e.isCharacterDevice() || e.isBlockDevice()
+            || e.isFIFO()) {
+          throw new IOException("chart archive entry " + name + " is not a regular file (links and devices are "
+              + "refused)");
         }
-        String sizeField = new String(header, 124, 12, StandardCharsets.US_ASCII).replace("\0", "").strip();
-        long size = sizeField.isEmpty() ? 0 : Long.parseLong(sizeField, 8);
-        long padded = (size + 511) / 512 * 512;
-        char type = (char) header[156];
-        if ((type == '0' || type == 0) && wanted.test(name)) {
-          if (size > MAX_FILE) {
-            throw new IOException(name + " is larger than " + MAX_FILE + " bytes");
-          }
-          out.put(name, in.readNBytes((int) size));
-          in.skipNBytes(padded - size);
-        } else {
-          in.skipNBytes(padded);
+        if (name.startsWith("/") || name.contains("\\") || java.util.Arrays.asList(name.split("/")).contains("..")) {
+          throw new IOException("chart archive entry " + name + " has an unsafe name");
         }
+        if (!seen.add(name)) {
+          throw new IOException("chart archive entry " + name + " appears twice");
+        }
+        if (!wanted.test(name)) {
+          continue;
+        }
+        if (e.getSize() > MAX_FILE) {
+          throw new IOException(name + " is larger than " + MAX_FILE + " bytes");
+        }
+        out.put(name, tar.readNBytes((int) e.getSize()));
       }
-    } catch (NumberFormatException e) {
-      throw new IOException("malformed tar header: " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new IOException("malformed chart archive: " + e.getMessage(), e);
     }
     return out;
   }

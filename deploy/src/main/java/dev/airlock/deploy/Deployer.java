@@ -142,7 +142,17 @@ public final class Deployer {
           + " signed by " + verified.signerKeyId() + " (root " + verified.rootKeyId() + ")"));
 
       StateStore store = new StateStore(kube, namespace);
-      state = store.load().orElse(null);
+      try {
+        state = store.load().orElse(null);
+      } catch (AirlockException e) {
+        // An install (or its preflight) reports an API that does not answer as a failed check, with every other
+        // check, rather than stopping here; an upgrade needs the record.
+        if (!INSTALL.equals(kind) || e.kind() != Kind.REMOTE) {
+          throw e;
+        }
+        events.on(new Event.Log(Event.Level.WARN, e.getMessage()));
+        state = null;
+      }
       installed = state == null ? null : state.installation();
       if (installed != null) {
         installed.components().forEach(c -> before.put(c.name(), c));

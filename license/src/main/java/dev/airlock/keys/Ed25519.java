@@ -52,7 +52,11 @@ public final class Ed25519 {
 
     public String toPem() {
       try {
-        return pem("PRIVATE KEY", PrivateKeyInfoFactory.createPrivateKeyInfo(params).getEncoded());
+        // RFC 8410's PKCS#8 v1 form (no embedded public key), which OpenSSL 3.0 reads ("openssl pkey"); v2 keys
+        // written by earlier versions are still read.
+        return pem("PRIVATE KEY", new PrivateKeyInfo(new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+            new org.bouncycastle.asn1.ASN1ObjectIdentifier("1.3.101.112")), new org.bouncycastle.asn1.DEROctetString(
+            params.getEncoded())).getEncoded());
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }
@@ -153,9 +157,12 @@ public final class Ed25519 {
         throw new AirlockException(Kind.BAD_INPUT, file + " is too large to be a key file", null);
       }
       return Files.readString(file, StandardCharsets.US_ASCII);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new AirlockException(Kind.BAD_INPUT, "key file " + file + " does not exist", "check the path (--key, "
+          + "--trust-root, --root-key)", e).with(AirlockException.FILE, file);
     } catch (IOException e) {
       throw new AirlockException(Kind.IO, "cannot read " + file + ": " + e.getMessage(),
-          "check the path and its permissions", e);
+          "check the path and its permissions", e).with(AirlockException.FILE, file);
     }
   }
 

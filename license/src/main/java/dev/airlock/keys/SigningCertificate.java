@@ -134,8 +134,12 @@ public record SigningCertificate(
         throw new AirlockException(Kind.BAD_INPUT, file + " is too large to be a certificate", null);
       }
       return parse(Files.readString(file), file.toString());
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new AirlockException(Kind.BAD_INPUT, "certificate file " + file + " does not exist", "check the path "
+          + "(--cert)", e).with(AirlockException.FILE, file);
     } catch (IOException e) {
-      throw new AirlockException(Kind.IO, "cannot read " + file + ": " + e.getMessage(), null, e);
+      throw new AirlockException(Kind.IO, "cannot read " + file + ": " + e.getMessage(), null, e)
+          .with(AirlockException.FILE, file);
     }
   }
 }

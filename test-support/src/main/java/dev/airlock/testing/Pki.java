@@ -45,14 +45,18 @@ public final class Pki {
   private final KeyPair caKeys;
   private final X509Certificate caCert;
 
-  /** A certificate and its private key, with PEM forms. */
-  public record Issued(X509Certificate certificate, PrivateKey key) {
+  /** A certificate and its key pair, with PEM forms. */
+  public record Issued(X509Certificate certificate, KeyPair keys) {
     public String certPem() {
       return pem(certificate);
     }
 
     public String keyPem() {
-      return Pki.keyPem(key);
+      return Pki.keyPem(keys);
+    }
+
+    public PrivateKey key() {
+      return keys.getPrivate();
     }
   }
 
@@ -87,7 +91,7 @@ public final class Pki {
   }
 
   public Issued ca() {
-    return new Issued(caCert, caKeys.getPrivate());
+    return new Issued(caCert, caKeys);
   }
 
   /** A TLS server certificate for {@code names}: IP addresses and DNS names. */
@@ -121,7 +125,7 @@ public final class Pki {
         }
         b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(GeneralName[]::new)));
       }
-      return new Issued(sign(b, caKeys.getPrivate()), keys.getPrivate());
+      return new Issued(sign(b, caKeys.getPrivate()), keys);
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalStateException("cannot issue a test certificate: " + e.getMessage(), e);
     }
@@ -171,10 +175,11 @@ public final class Pki {
   }
 
   /**
-   * PEM of a private key in OpenSSL's traditional form ({@code EC PRIVATE KEY}), which every client reads; fabric8
+   * PEM of a key pair's private key in OpenSSL's traditional form ({@code EC PRIVATE KEY}), which every client reads; fabric8
    * does not read EC keys in PKCS#8 form.
    */
-  public static String keyPem(PrivateKey key) {
+  public static String keyPem(KeyPair keys) {
+    PrivateKey key = keys.getPrivate();
     if (!"EC".equals(key.getAlgorithm())) {
       return pem(key);
     }
@@ -185,7 +190,8 @@ public final class Pki {
       org.bouncycastle.asn1.sec.ECPrivateKey inner = org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(
           info.parsePrivateKey());
       org.bouncycastle.asn1.sec.ECPrivateKey full = new org.bouncycastle.asn1.sec.ECPrivateKey(256, inner.getKey(),
-          inner.getPublicKey(), info.getPrivateKeyAlgorithm().getParameters());
+          org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded())
+              .getPublicKeyData(), info.getPrivateKeyAlgorithm().getParameters());
       return pem(new org.bouncycastle.util.io.pem.PemObject("EC PRIVATE KEY", full.getEncoded()));
     } catch (IOException e) {
       throw new UncheckedIOException(e);

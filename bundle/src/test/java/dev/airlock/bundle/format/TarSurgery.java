@@ -36,16 +36,34 @@ final class TarSurgery {
     write(to, change.apply(new ArrayList<>(read(from))));
   }
 
+  /** A ustar header with the name's first 100 bytes as they are, mode 0644, owner 0:0, time 0. */
+  static byte[] rawUstar(String name, long size) {
+    byte[] h = new byte[512];
+    byte[] n = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    System.arraycopy(n, 0, h, 0, Math.min(100, n.length));
+    octal(h, 100, 8, 0644);
+    octal(h, 108, 8, 0);
+    octal(h, 116, 8, 0);
+    octal(h, 124, 12, size);
+    octal(h, 136, 12, 0);
+    h[156] = '0';
+    byte[] magic = "ustar\00000".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    System.arraycopy(magic, 0, h, 257, magic.length);
+    return h;
+  }
+
+  private static void octal(byte[] h, int off, int len, long value) {
+    String s = String.format("%0" + (len - 1) + "o", value);
+    System.arraycopy(s.getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, h, off, len - 1);
+  }
+
   static void write(Path to, List<Item> items) throws IOException {
     try (FileChannel ch = FileChannel.open(to, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       for (Item i : items) {
-        byte[] h = TarHeader.header(i.name().length() > 100 ? "x" : i.name(), i.content().length, 0);
-        if (i.name().length() > 100) {
-          byte[] n = i.name().getBytes();
-          Arrays.fill(h, 0, 100, (byte) 0);
-          System.arraycopy(n, 0, h, 0, Math.min(100, n.length));
-        }
+        // Forged by hand: the product's encoder (Commons Compress) normalizes names, and these tests need the
+        // malformed ones (absolute paths, traversal) it would never write.
+        byte[] h = rawUstar(i.name(), i.content().length);
         h[156] = i.type();
         byte[] link = i.link().getBytes();
         System.arraycopy(link, 0, h, 157, link.length);

@@ -53,7 +53,7 @@ public class VerifyLicenseCommand implements Callable<Integer> {
       default -> "";
     };
     if (state != LicenseState.VALID) {
-      console.warn("license " + v.license().id() + note.substring(3));
+      console.warn("license " + v.license().id() + ": " + note.substring(3));
     }
     console.result(file + ": OK — " + v.license().customer() + ", " + v.license().product() + ", valid until "
         + v.license().expires() + note + "; signed by key " + v.signerKeyId() + " (root " + v.rootKeyId() + ")",

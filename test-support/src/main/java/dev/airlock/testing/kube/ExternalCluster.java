@@ -106,7 +106,7 @@ public class ExternalCluster implements TestCluster {
       String yaml = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: "
           + admin.getMasterUrl() + "\n    certificate-authority-data: " + ca + "\nusers:\n- name: " + user
           + "\n  user:\n    client-certificate-data: " + cert + "\n    client-key-data: "
-          + Base64.getEncoder().encodeToString(Pki.keyPem(keys.getPrivate()).getBytes(StandardCharsets.UTF_8))
+          + Base64.getEncoder().encodeToString(Pki.keyPem(keys).getBytes(StandardCharsets.UTF_8))
           + "\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: " + user + "\ncurrent-context: c\n";
       Path file = Files.createTempFile("airlock-user-" + user.replaceAll("[^A-Za-z0-9]", "_"), ".kubeconfig");
       Files.writeString(file, yaml);

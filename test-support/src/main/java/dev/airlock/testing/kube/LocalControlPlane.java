@@ -86,7 +86,7 @@ public final class LocalControlPlane implements TestCluster {
     Path servingKey = write(pkiDir.resolve("apiserver.key"), serving.keyPem());
     KeyPair sa = Pki.ecKeys();
     Path saPub = write(pkiDir.resolve("sa.pub"), Pki.pem(sa.getPublic()));
-    Path saKey = write(pkiDir.resolve("sa.key"), Pki.keyPem(sa.getPrivate()));
+    Path saKey = write(pkiDir.resolve("sa.key"), Pki.keyPem(sa));
 
     int etcdPort = freePort();
     int peerPort = freePort();
