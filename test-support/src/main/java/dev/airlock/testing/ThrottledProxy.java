@@ -11,8 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A TCP proxy on a loopback port that slows the answers of a server to {@code bytesPerSecond}: so a test can stop a
- * transfer midway at a moment of its choosing, which an unthrottled loopback transfer finishes too fast for.
+ * A TCP proxy on a loopback port that slows each direction of every connection to {@code bytesPerSecond}: so a test
+ * can stop a download or an upload midway at a moment of its choosing, which an unthrottled loopback transfer
+ * finishes too fast for.
  */
 public final class ThrottledProxy implements AutoCloseable {
 
@@ -55,7 +56,7 @@ public final class ThrottledProxy implements AutoCloseable {
           open.add(client);
           open.add(upstream);
         }
-        pump(client.getInputStream(), upstream.getOutputStream(), Long.MAX_VALUE, client, upstream);
+        pump(client.getInputStream(), upstream.getOutputStream(), bytesPerSecond, client, upstream);
         pump(upstream.getInputStream(), client.getOutputStream(), bytesPerSecond, client, upstream);
       } catch (IOException e) {
         return;
