@@ -16,9 +16,10 @@ import picocli.CommandLine.Command;
         dev.airlock.installer.cluster.UpgradeCommand.class, dev.airlock.installer.cluster.StatusCommand.class,
         dev.airlock.installer.cluster.HistoryCommand.class, dev.airlock.installer.cluster.PlanCommand.class,
         dev.airlock.installer.cluster.RollbackCommand.class, dev.airlock.installer.cluster.InventoryCommand.class,
-        dev.airlock.installer.cluster.UninstallCommand.class},
+        dev.airlock.installer.cluster.UninstallCommand.class, dev.airlock.installer.sso.SsoCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 preflight failed,",
         "  4 license refused, 5 failed and rolled back, 6 rollback incomplete,",
-        "  10 verification failed, 11 registry or cluster failed, 12 local I/O failed.",
+        "  10 verification failed, 11 registry, cluster or IdP failed, 12 local I/O failed,",
+        "  13 login or credential refused, 130 stopped by Ctrl-C, 143 stopped by SIGTERM.",
         "Docs: docs/README.md"})
 public class AirlockCommand {}

@@ -143,6 +143,33 @@ public final class Pki {
     }
   }
 
+  /**
+   * A self-signed RSA-2048 certificate (SHA256withRSA) and its key, as SAML signing and encryption need (XML
+   * encryption transports keys with RSA-OAEP).
+   */
+  public static Issued selfSignedRsa(String commonName) {
+    try {
+      KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
+      gen.initialize(2048, RANDOM);
+      KeyPair keys = gen.generateKeyPair();
+      X500Name subject = new X500Name("CN=" + commonName);
+      Instant now = Instant.now();
+      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, serial(),
+          Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(VALIDITY)), subject, keys.getPublic());
+      X509Certificate cert = new JcaX509CertificateConverter().getCertificate(b.build(
+          new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
+      return new Issued(cert, keys);
+    } catch (GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
+      throw new IllegalStateException("cannot create a test RSA certificate: " + e.getMessage(), e);
+    }
+  }
+
+  /** PEM of a private key in PKCS#8 form ({@code PRIVATE KEY}). */
+  public static String pkcs8Pem(PrivateKey key) {
+    return "-----BEGIN PRIVATE KEY-----\n" + java.util.Base64.getMimeEncoder(64, "\n".getBytes(
+        java.nio.charset.StandardCharsets.US_ASCII)).encodeToString(key.getEncoded()) + "\n-----END PRIVATE KEY-----\n";
+  }
+
   /** A fresh EC P-256 key pair. */
   public static KeyPair ecKeys() throws GeneralSecurityException {
     KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");

@@ -8,6 +8,7 @@ import dev.airlock.bundle.format.BundleFile;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.AirlockException.Kind;
 import dev.airlock.installer.cli.Console;
+import dev.airlock.installer.cli.ListenAddress;
 import dev.airlock.installer.cli.OutputOptions;
 import dev.airlock.installer.cli.TrustOptions;
 import dev.airlock.io.AtomicFiles;
@@ -63,7 +64,7 @@ public class ServeCommand implements java.util.concurrent.Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Console console = new Console(output);
-    InetSocketAddress address = parse(listen);
+    InetSocketAddress address = ListenAddress.parse(listen, "127.0.0.1:5000");
     ServeTls.Material tls = tls(address);
     BundleFile bundle = BundleFile.open(file);
     BundleVerifier verifier = new BundleVerifier(trust.roots(), Clock.systemUTC(), console);
@@ -111,18 +112,5 @@ public class ServeCommand implements java.util.concurrent.Callable<Integer> {
       AtomicFiles.write(certOut, m.certificatePem(), false, true);
     }
     return m;
-  }
-
-  private static InetSocketAddress parse(String listen) {
-    int colon = listen.lastIndexOf(':');
-    try {
-      if (colon <= 0) {
-        throw new NumberFormatException();
-      }
-      return new InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
-    } catch (IllegalArgumentException e) {
-      throw new AirlockException(Kind.BAD_INPUT, "--listen '" + listen + "' is not HOST:PORT",
-          "e.g. --listen 127.0.0.1:5000");
-    }
   }
 }
