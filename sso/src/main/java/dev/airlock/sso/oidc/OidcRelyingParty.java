@@ -94,6 +94,7 @@ public final class OidcRelyingParty {
   public static final String USERINFO_SUBJECT = "userinfo-sub";
   public static final String CONNECTOR = "connector";
   public static final String DISCOVERY = "discovery";
+  public static final String GROUPS_OVERAGE = "groups-overage";
 
   private final SsoConfig.Oidc config;
   private final Clock clock;
@@ -443,6 +444,14 @@ public final class OidcRelyingParty {
     }
     List<String> groups = new ArrayList<>();
     Object g = all.get(config.groupsClaim());
+    if (g == null && all.get("_claim_names") instanceof Map<?, ?> names && names.containsKey(config.groupsClaim())) {
+      // Entra ID leaves groups out of a token when the user is in more than 200 (the "overage" claim) and points
+      // to Microsoft Graph instead, which airlock does not call: without the groups no role would be right.
+      throw LoginRefused.because(config.name(), GROUPS_OVERAGE, "the IdP left the " + config.groupsClaim()
+          + " claim out and points to another source instead (the user is in too many groups, e.g. more than 200 "
+          + "in Entra ID)", "emit only the groups assigned to the application (Entra ID: token configuration, "
+          + "groups claim, 'Groups assigned to the application'), or use app roles");
+    }
     if (g instanceof List<?> list) {
       list.forEach(x -> groups.add(String.valueOf(x)));
     } else if (g instanceof String s && !s.isBlank()) {

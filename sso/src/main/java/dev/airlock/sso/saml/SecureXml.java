@@ -24,7 +24,26 @@ public final class SecureXml {
 
   private SecureXml() {}
 
+  /** One configured factory; builders are not thread-safe, so each thread keeps its own and resets it. */
+  private static final DocumentBuilderFactory FACTORY = factory();
+  private static final ThreadLocal<DocumentBuilder> BUILDERS = ThreadLocal.withInitial(SecureXml::newBuilder);
+
   static DocumentBuilder builder() {
+    DocumentBuilder b = BUILDERS.get();
+    b.reset();
+    b.setErrorHandler(null);
+    return b;
+  }
+
+  private static DocumentBuilder newBuilder() {
+    try {
+      return FACTORY.newDocumentBuilder();
+    } catch (ParserConfigurationException e) {
+      throw new IllegalStateException("the JDK's XML parser cannot be configured: " + e.getMessage(), e);
+    }
+  }
+
+  private static DocumentBuilderFactory factory() {
     try {
       DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
       f.setNamespaceAware(true);
@@ -37,9 +56,7 @@ public final class SecureXml {
       f.setAttribute(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
       f.setXIncludeAware(false);
       f.setExpandEntityReferences(false);
-      DocumentBuilder b = f.newDocumentBuilder();
-      b.setErrorHandler(null);
-      return b;
+      return f;
     } catch (ParserConfigurationException e) {
       throw new IllegalStateException("the JDK's XML parser lacks a security feature: " + e.getMessage(), e);
     }

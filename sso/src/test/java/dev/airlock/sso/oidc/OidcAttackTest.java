@@ -319,6 +319,14 @@ class OidcAttackTest {
     assertThat(id.groups()).containsExactly("devs");
   }
 
+  @Test
+  void entraIdsGroupsOverage_isRefused_notTakenAsNoGroups() {
+    claims(g -> op.claims(g).claim("groups", null).claim("_claim_names", Map.of("groups", "src1"))
+        .claim("_claim_sources", Map.of("src1", Map.of("endpoint", "https://graph.microsoft.com/v1.0/me/getMemberObjects")))
+        .build());
+    refused(() -> login(rp()), OidcRelyingParty.GROUPS_OVERAGE);
+  }
+
   static String hmac(byte[] secret, JWTClaimsSet claims) {
     try {
       SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("k1").build(), claims);

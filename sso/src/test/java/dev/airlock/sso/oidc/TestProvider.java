@@ -63,6 +63,8 @@ public final class TestProvider implements AutoCloseable {
   public volatile boolean issParameter = true;
   /** The ID token for a grant: by default {@link #sign} of {@link #claims}. */
   public volatile Function<Grant, String> idToken;
+  /** Nanoseconds the provider spent answering, by code (token and UserInfo requests), for the benchmark. */
+  public final Map<String, Long> handlerNanos = new ConcurrentHashMap<>();
   /** The UserInfo answer for a grant. */
   public volatile Function<Grant, Map<String, Object>> userInfo;
 
@@ -71,7 +73,7 @@ public final class TestProvider implements AutoCloseable {
     this.key = new RSAKeyGenerator(2048).keyID("k1").keyUse(KeyUse.SIGNATURE).generate();
     published.add(key.toPublicJWK());
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 200);
-    server.setExecutor(Executors.newFixedThreadPool(8));
+    server.setExecutor(Executors.newFixedThreadPool(128));
     issuer = "http://127.0.0.1:" + server.getAddress().getPort();
     idToken = g -> sign(key, claims(g).build());
     userInfo = g -> Map.of("sub", "user-1", "preferred_username", "alice", "email", "alice@corp.example",
@@ -148,6 +150,7 @@ public final class TestProvider implements AutoCloseable {
   }
 
   private void token(HttpExchange x) throws IOException {
+    long t0 = System.nanoTime();
     Map<String, String> form = query(new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
     String auth = x.getRequestHeaders().getFirst("Authorization");
     String expected = "Basic " + Base64.getEncoder().encodeToString((CLIENT + ":" + SECRET).getBytes(
@@ -167,12 +170,14 @@ public final class TestProvider implements AutoCloseable {
       json(x, 400, Map.of("error", "invalid_grant", "error_description", "PKCE verification failed"));
       return;
     }
+    grants.put("at-" + g.code(), g);
     json(x, 200, Map.of("access_token", "at-" + g.code(), "token_type", "Bearer", "expires_in", 300, "id_token",
         idToken.apply(g)));
-    grants.put("at-" + g.code(), g);
+    handlerNanos.merge(g.code(), System.nanoTime() - t0, Long::sum);
   }
 
   private void userInfoEndpoint(HttpExchange x) throws IOException {
+    long t0 = System.nanoTime();
     String auth = x.getRequestHeaders().getFirst("Authorization");
     Grant g = auth == null ? null : grants.get(auth.replaceFirst("^Bearer ", ""));
     if (g == null) {
@@ -180,6 +185,7 @@ public final class TestProvider implements AutoCloseable {
       return;
     }
     json(x, 200, userInfo.apply(g));
+    handlerNanos.merge(g.code(), System.nanoTime() - t0, Long::sum);
   }
 
   private static void json(HttpExchange x, int status, Map<String, ?> body) throws IOException {

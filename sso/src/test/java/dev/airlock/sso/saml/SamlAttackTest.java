@@ -501,6 +501,14 @@ class SamlAttackTest {
     refused(() -> complete(doc), SamlServiceProvider.DECRYPTION);
   }
 
+  @Test
+  void entraIdsGroupsLink_insteadOfTheGroups_isRefusedAsOverage() {
+    refused(() -> complete(signedAssertion(r -> {
+      r.groupsName = SamlServiceProvider.ENTRA_GROUPS_LINK;
+      r.groups = List.of("https://graph.microsoft.com/v1.0/users/x/memberOf");
+    })), SamlServiceProvider.GROUPS_OVERAGE);
+  }
+
   // ---- rotation
 
   @Test

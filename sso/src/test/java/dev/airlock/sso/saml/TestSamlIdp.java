@@ -28,7 +28,7 @@ import org.w3c.dom.Element;
  * Writes SAML responses as an IdP would — and as an attacker would: every field can be set, and the test signs,
  * re-signs, encrypts and rearranges the DOM itself. Keys are the test's own.
  */
-final class TestSamlIdp {
+public final class TestSamlIdp {
 
   static final String ENTITY = "https://idp.corp.example/saml";
   static final String SHA256_RSA = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
@@ -38,22 +38,22 @@ final class TestSamlIdp {
     org.apache.xml.security.Init.init();
   }
 
-  final Pki.Issued signing = Pki.selfSignedRsa("idp signing");
+  public final Pki.Issued signing = Pki.selfSignedRsa("idp signing");
   final Clock clock;
 
-  TestSamlIdp(Clock clock) {
+  public TestSamlIdp(Clock clock) {
     this.clock = clock;
   }
 
-  IdpMetadata metadata() {
+  public IdpMetadata metadata() {
     return new IdpMetadata(ENTITY, java.net.URI.create("https://idp.corp.example/saml/sso"),
         List.of(signing.certificate()));
   }
 
   /** The fields of one response; the defaults are an honest answer to {@code inResponseTo}. */
-  final class Response {
+  public final class Response {
     String responseId = "_resp-" + Long.toHexString(System.nanoTime());
-    String assertionId = "_assert-" + Long.toHexString(System.nanoTime());
+    public String assertionId = "_assert-" + Long.toHexString(System.nanoTime());
     String destination;
     String recipient;
     String audience;
@@ -69,8 +69,9 @@ final class TestSamlIdp {
     Instant confirmationNotOnOrAfter;
     List<String> groups = List.of("devs", "all-staff");
     String email = "alice@corp.example";
+    String groupsName = "groups";
 
-    Response(String acs, String audience, String requestId) {
+    public Response(String acs, String audience, String requestId) {
       Instant now = clock.instant();
       this.destination = acs;
       this.recipient = acs;
@@ -82,9 +83,9 @@ final class TestSamlIdp {
       this.confirmationNotOnOrAfter = now.plusSeconds(300);
     }
 
-    Document document() {
+    public Document document() {
       Instant now = clock.instant();
-      StringBuilder attrs = new StringBuilder("<saml:Attribute Name=\"groups\">");
+      StringBuilder attrs = new StringBuilder("<saml:Attribute Name=\"" + groupsName + "\">");
       groups.forEach(g -> attrs.append("<saml:AttributeValue>").append(g).append("</saml:AttributeValue>"));
       attrs.append("</saml:Attribute><saml:Attribute Name=\"email\"><saml:AttributeValue>").append(email)
           .append("</saml:AttributeValue></saml:Attribute>");
@@ -117,12 +118,12 @@ final class TestSamlIdp {
     return value == null ? "" : " " + name + "=\"" + value + "\"";
   }
 
-  static Element assertion(Document doc) {
+  public static Element assertion(Document doc) {
     return (Element) doc.getElementsByTagNameNS(SAML, "Assertion").item(0);
   }
 
   /** Signs {@code el} (enveloped, exclusive c14n) with the IdP's key, the signature placed after its Issuer. */
-  void sign(Element el) {
+  public void sign(Element el) {
     sign(el, signing.key(), signing.certificate(), SHA256_RSA, SHA256, false);
   }
 
@@ -181,7 +182,7 @@ final class TestSamlIdp {
     }
   }
 
-  static String encode(Document doc) {
+  public static String encode(Document doc) {
     return Base64.getEncoder().encodeToString(SecureXml.toString(doc).getBytes(StandardCharsets.UTF_8));
   }
 
