@@ -143,21 +143,31 @@ public record SsoConfig(List<Connector> connectors, List<RoleMapping> roleMappin
     return new SsoConfig(connectors, mappings(top, "roleMappings"));
   }
 
-  /** Parses a list of {@code {group|user: ..., roles: [...]}} (shared with the RBAC file). */
+  /**
+   * Parses a list of {@code {group|user: ..., roles: [...]}} or {@code {claim: NAME, value: V, roles: [...]}}
+   * (shared with the RBAC file).
+   */
   public static List<RoleMapping> mappings(YamlMap top, String key) {
     List<RoleMapping> out = new ArrayList<>();
     for (YamlMap m : top.maps(key)) {
-      m.allow("group", "user", "roles");
+      m.allow("group", "user", "claim", "value", "roles");
       Optional<String> group = m.string("group");
       Optional<String> user = m.string("user");
-      if (group.isPresent() == user.isPresent()) {
-        throw m.error("group", "or user: exactly one of them names who the rule is for");
+      Optional<String> claim = m.string("claim");
+      int whom = (group.isPresent() ? 1 : 0) + (user.isPresent() ? 1 : 0) + (claim.isPresent() ? 1 : 0);
+      if (whom != 1) {
+        throw m.error("group", "or user or claim: exactly one of them names who the rule is for");
+      }
+      if (claim.isPresent() != m.has("value")) {
+        throw m.error(claim.isPresent() ? "claim" : "value", "and value go together: {claim: department, value: "
+            + "eng, roles: [...]}");
       }
       List<String> roles = m.strings("roles");
       if (roles.isEmpty()) {
         throw m.error("roles", "must name at least one role");
       }
-      out.add(new RoleMapping(group.orElse(null), user.orElse(null), roles));
+      out.add(new RoleMapping(group.orElse(null), user.orElse(null), claim.orElse(null),
+          m.string("value").orElse(null), roles));
     }
     return out;
   }

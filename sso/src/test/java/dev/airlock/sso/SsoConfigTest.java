@@ -97,14 +97,18 @@ class SsoConfigTest {
 
   @Test
   void roleMappings_exactGlobAndUser_unionInRuleOrder() {
-    List<RoleMapping> rules = List.of(new RoleMapping("devs", null, List.of("developer")),
-        new RoleMapping("team-*", null, List.of("viewer", "developer")), new RoleMapping(null, "carol",
-            List.of("admin")));
+    List<RoleMapping> rules = parse(EXAMPLE.replace(
+        "  - {group: qa, roles: [viewer]}\n",
+        "  - {group: \"team-*\", roles: [viewer, developer]}\n  - {user: carol, roles: [admin]}\n"
+            + "  - {claim: department, value: \"eng*\", roles: [builder]}\n")).roleMappings();
+    assertThat(rules).hasSize(4);
     Identity id = new Identity("c", "s", "carol", null, null, List.of("team-a", "devs"), Instant.EPOCH,
-        Instant.EPOCH);
-    assertThat(RoleMapping.roles(rules, id)).containsExactly("developer", "viewer", "admin");
+        Instant.EPOCH, Map.of("department", List.of("engineering")));
+    assertThat(RoleMapping.roles(rules, id)).containsExactly("developer", "viewer", "admin", "builder");
     Identity other = new Identity("c", "s", "dave", null, null, List.of("devsx", "team"), Instant.EPOCH,
-        Instant.EPOCH);
+        Instant.EPOCH, Map.of("department", List.of("sales")));
     assertThat(RoleMapping.roles(rules, other)).as("exact means exact; team-* needs the dash").isEmpty();
+    assertThatThrownBy(() -> parse(EXAMPLE.replace("{group: qa, roles: [viewer]}", "{claim: department, roles: [x]}")))
+        .hasMessageContaining("roleMappings[1].claim and value go together");
   }
 }

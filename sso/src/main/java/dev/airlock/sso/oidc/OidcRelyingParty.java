@@ -463,8 +463,16 @@ public final class OidcRelyingParty {
     Object authTime = all.get("auth_time");
     Instant authenticated = authTime instanceof Number num ? Instant.ofEpochSecond(num.longValue())
         : authTime instanceof Date d ? d.toInstant() : now;
+    Map<String, List<String>> attributes = new java.util.TreeMap<>();
+    all.forEach((k, v) -> {
+      if (v instanceof String str) {
+        attributes.put(k, List.of(str));
+      } else if (v instanceof List<?> l && l.stream().allMatch(x -> x instanceof String)) {
+        attributes.put(k, l.stream().map(String::valueOf).toList());
+      }
+    });
     return new Identity(config.name(), c.getSubject(), username, email, string(all.get(config.displayNameClaim())),
-        groups, authenticated, now.plus(config.session()));
+        groups, authenticated, now.plus(config.session()), attributes);
   }
 
   private static String string(Object o) {

@@ -503,6 +503,7 @@ public final class SamlServiceProvider {
     String email = null;
     String display = null;
     String username = config.usernameAttribute() == null ? name : null;
+    java.util.Map<String, List<String>> attributes = new java.util.TreeMap<>();
     Element statement = child(assertion, SAML, "AttributeStatement");
     if (statement != null) {
       for (Element attribute : children(statement, SAML, "Attribute")) {
@@ -514,6 +515,7 @@ public final class SamlServiceProvider {
         }
         List<String> values = children(attribute, SAML, "AttributeValue").stream()
             .map(v -> v.getTextContent().strip()).toList();
+        attributes.merge(attr, values, (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList());
         if (attr.equals(config.groupsAttribute())) {
           groups.addAll(values);
         } else if (attr.equals(config.emailAttribute()) && !values.isEmpty()) {
@@ -543,7 +545,7 @@ public final class SamlServiceProvider {
         session = sessionEnd;
       }
     }
-    return new Identity(n, name, username, email, display, groups, authenticated, session);
+    return new Identity(n, name, username, email, display, groups, authenticated, session, attributes);
   }
 
   private void checkInResponseTo(Pending pending, String confirmation, String response) {
