@@ -114,6 +114,11 @@ public final class YamlMap {
     return entries.containsKey(key);
   }
 
+  /** The keys of this mapping, in file order. */
+  public List<String> keys() {
+    return List.copyOf(entries.keySet());
+  }
+
   /** Whether {@code key} holds a mapping (false when absent). */
   public boolean isMap(String key) {
     return entries.get(key) instanceof MappingNode;
