@@ -93,6 +93,11 @@ public final class Catalog {
     return byId.values();
   }
 
+  /** By {@code group|name}, or null. */
+  Resource byId(String id) {
+    return byId.get(id);
+  }
+
   public Optional<Resource> find(String group, String name) {
     return Optional.ofNullable(byId.get(group + "|" + name));
   }

@@ -22,6 +22,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.IdentityHashMap;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -125,20 +127,43 @@ public final class Compiler {
     Map<String, Map<String, TreeSet<String>>> bindings = new TreeMap<>(); // ns -> rules key -> subjects
     Map<String, Subject> subjects = new HashMap<>();
     List<Namespace> nsList = List.copyOf(all.values());
+    // Where a rule without {{user}} applies is the same for every user: computed once per rule.
+    Map<KubeRule, BitSet> where = new IdentityHashMap<>();
+    Map<String, Integer> nsIndex = new HashMap<>();
+    for (int i = 0; i < nsList.size(); i++) {
+      nsIndex.put(nsList.get(i).name(), i);
+    }
     for (int u = 0; u < policies.size(); u++) {
       Policy p = policies.get(u);
       Subject s = subjectOf.apply(users.get(u));
       String sid = s.getKind() + "/" + s.getNamespace() + "/" + s.getName();
       subjects.put(sid, s);
-      for (Namespace n : nsList) {
-        List<Policy.Rule> allows = applicable(p.allowRules(), n);
-        if (allows.isEmpty()) {
-          continue;
+      List<Policy.Rule> nsAllow = p.allowRules().stream().filter(r -> r.namespaced).toList();
+      if (nsAllow.isEmpty()) {
+        continue;
+      }
+      List<Policy.Rule> nsDeny = p.denyRules().stream().filter(r -> r.namespaced).toList();
+      List<BitSet> allowWhere = nsAllow.stream().map(r -> where(r, nsList, nsIndex, where)).toList();
+      List<BitSet> denyWhere = nsDeny.stream().map(r -> where(r, nsList, nsIndex, where)).toList();
+      BitSet any = new BitSet(nsList.size());
+      allowWhere.forEach(any::or);
+      for (int i = any.nextSetBit(0); i >= 0; i = any.nextSetBit(i + 1)) {
+        List<Policy.Rule> allows = new ArrayList<>();
+        for (int r = 0; r < nsAllow.size(); r++) {
+          if (allowWhere.get(r).get(i)) {
+            allows.add(nsAllow.get(r));
+          }
         }
-        String key = key(allows, applicable(p.denyRules(), n), true);
+        List<Policy.Rule> denies = new ArrayList<>();
+        for (int r = 0; r < nsDeny.size(); r++) {
+          if (denyWhere.get(r).get(i)) {
+            denies.add(nsDeny.get(r));
+          }
+        }
+        String key = key(allows, denies, true);
         if (!rules(key).isEmpty()) {
-          bindings.computeIfAbsent(n.name(), x -> new TreeMap<>()).computeIfAbsent(key, x -> new TreeSet<>())
-              .add(sid);
+          bindings.computeIfAbsent(nsList.get(i).name(), x -> new TreeMap<>()).computeIfAbsent(key,
+              x -> new TreeSet<>()).add(sid);
         }
       }
     }
@@ -201,21 +226,37 @@ public final class Compiler {
     return new Desired(roles, roleBindings, clusterRoles, crbs, personal, quotas, ranges);
   }
 
-  /** The rules of {@code rules} that apply in namespace {@code n}. */
-  private static List<Policy.Rule> applicable(List<Policy.Rule> rules, Namespace n) {
-    List<Policy.Rule> out = null;
-    for (Policy.Rule r : rules) {
-      if (r.namespaced && r.matchesNamespace(n.name(), n.labels())) {
-        if (out == null) {
-          out = new ArrayList<>();
-        }
-        out.add(r);
-      }
+  /**
+   * The namespaces (indexes into {@code all}) where a namespaced rule applies: computed once for a rule without
+   * {@code {{user}}}; for a templated one, by name when its patterns are plain names (a personal namespace).
+   */
+  private static BitSet where(Policy.Rule r, List<Namespace> all, Map<String, Integer> index,
+      Map<KubeRule, BitSet> cache) {
+    if (!r.templated) {
+      return cache.computeIfAbsent(r.source, x -> scan(r, all));
     }
-    return out == null ? List.of() : out;
+    if (r.namespaceGlobs.isEmpty() && !r.allNamespaces && r.selector.isEmpty()) {
+      BitSet b = new BitSet(all.size());
+      for (String literal : r.namespaceLiterals) {
+        Integer i = index.get(literal);
+        if (i != null) {
+          b.set(i);
+        }
+      }
+      return b;
+    }
+    return scan(r, all);
   }
 
-  private final Map<String, List<Policy.Rule[]>> ruleSets = new HashMap<>();
+  private static BitSet scan(Policy.Rule r, List<Namespace> all) {
+    BitSet b = new BitSet(all.size());
+    for (int j = 0; j < all.size(); j++) {
+      if (r.matchesNamespace(all.get(j).name(), all.get(j).labels())) {
+        b.set(j);
+      }
+    }
+    return b;
+  }
 
   /** A key for a set of applicable rules (their resources and verbs do not depend on the user). */
   private String key(List<Policy.Rule> allows, List<Policy.Rule> denies, boolean namespaced) {

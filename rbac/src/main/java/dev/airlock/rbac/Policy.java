@@ -86,7 +86,10 @@ public final class Policy {
    * unknown).
    */
   public Decision decide(Request r, Function<String, Map<String, String>> labels) {
-    Catalog.Resource res = catalog.find(r.group(), r.resource()).orElse(null);
+    String id = r.group() + "|" + r.resource();
+    int slash = r.resource().indexOf('/');
+    String baseId = slash > 0 ? r.group() + "|" + r.resource().substring(0, slash) : null;
+    Catalog.Resource res = catalog.byId(id);
     boolean namespaced = res != null ? res.namespaced() : r.namespace() != null;
     if (namespaced && r.namespace() == null) {
       return new Decision(false, null, null, null, r.resourceKey() + " is namespaced and the request is across all "
@@ -95,13 +98,13 @@ public final class Policy {
     String ns = namespaced ? r.namespace() : null;
     Map<String, String> nsLabels = ns == null || labels == null ? null : labels.apply(ns);
     for (Rule rule : deny) {
-      if (rule.matches(r.verb(), r.group(), r.resource(), res, namespaced, ns, nsLabels, r.name())) {
+      if (rule.matches(r.verb(), r.group(), id, baseId, res, namespaced, ns, nsLabels, r.name())) {
         return new Decision(false, rule.role.name(), rule.id, rule.source.describe(), "denied by role "
             + rule.role.name() + " " + rule.id + " (a deny beats every allow)", roleNames);
       }
     }
     for (Rule rule : allow) {
-      if (rule.matches(r.verb(), r.group(), r.resource(), res, namespaced, ns, nsLabels, r.name())) {
+      if (rule.matches(r.verb(), r.group(), id, baseId, res, namespaced, ns, nsLabels, r.name())) {
         return new Decision(true, rule.role.name(), rule.id, rule.source.describe(), "allowed by role "
             + rule.role.name() + " " + rule.id, roleNames);
       }
@@ -220,20 +223,23 @@ public final class Policy {
 
     /** Whether this rule covers the resource (a deny on {@code pods} also covers {@code pods/log}). */
     boolean matchesResource(String group, String name, Catalog.Resource res) {
+      int slash = name.indexOf('/');
+      return matchesResource(group, group + "|" + name, slash > 0 ? group + "|" + name.substring(0, slash) : null,
+          res);
+    }
+
+    /** {@code id} is {@code group|name}; {@code baseId} the same for the resource of a subresource, or null. */
+    boolean matchesResource(String group, String id, String baseId, Catalog.Resource res) {
       if (allResources) {
         return deny || res != null && res.wildcardable();
       }
       if (res != null && resourceGroups.contains(group)) {
         return true;
       }
-      if (resourceIds.contains(group + "|" + name)) {
+      if (resourceIds.contains(id)) {
         return true;
       }
-      if (deny) {
-        int slash = name.indexOf('/');
-        return slash > 0 && resourceIds.contains(group + "|" + name.substring(0, slash));
-      }
-      return false;
+      return deny && baseId != null && resourceIds.contains(baseId);
     }
 
     boolean matchesVerb(String verb, Catalog.Resource res) {
@@ -243,15 +249,15 @@ public final class Policy {
       return verbs.contains(verb);
     }
 
-    boolean matches(String verb, String group, String name, Catalog.Resource res, boolean reqNamespaced, String ns,
-        Map<String, String> labels, String objectName) {
+    boolean matches(String verb, String group, String id, String baseId, Catalog.Resource res,
+        boolean reqNamespaced, String ns, Map<String, String> labels, String objectName) {
       if (namespaced != reqNamespaced) {
         return false;
       }
-      if (namespaced && !matchesNamespace(ns, labels)) {
+      if (!matchesVerb(verb, res) || !matchesResource(group, id, baseId, res)) {
         return false;
       }
-      if (!matchesResource(group, name, res) || !matchesVerb(verb, res)) {
+      if (namespaced && !matchesNamespace(ns, labels)) {
         return false;
       }
       return names == null || objectName != null && names.contains(objectName);

@@ -112,9 +112,11 @@ public final class RbacStore {
 
   private Map<String, GenericKubernetesResource> desiredRoles(RoleSet set) {
     Map<String, GenericKubernetesResource> out = new LinkedHashMap<>();
-    for (PlatformRole r : set.roles()) {
+    for (int i = 0; i < set.roles().size(); i++) {
+      PlatformRole r = set.roles().get(i);
       Map<String, Object> spec = new LinkedHashMap<>(r.toMap());
       spec.remove("name");
+      spec.put("order", i);
       out.put(r.name(), resource("PlatformRole", r.name(), spec));
     }
     return out;
@@ -168,7 +170,9 @@ public final class RbacStore {
   /** The roles and mappings stored in the cluster (what {@code airlock rbac apply} wrote). */
   public RoleSet read() {
     try {
-      List<GenericKubernetesResource> roles = client.genericKubernetesResources(ROLES).list().getItems();
+      List<GenericKubernetesResource> roles = new ArrayList<>(client.genericKubernetesResources(ROLES).list()
+          .getItems());
+      roles.sort(Comparator.comparingLong(r -> order(r)));
       List<GenericKubernetesResource> mappings = new ArrayList<>(client.genericKubernetesResources(MAPPINGS).list()
           .getItems());
       mappings.sort(Comparator.comparingLong(m -> order(m)));
@@ -183,6 +187,7 @@ public final class RbacStore {
       for (GenericKubernetesResource r : roles) {
         @SuppressWarnings("unchecked")
         Map<String, Object> spec = new LinkedHashMap<>((Map<String, Object>) r.getAdditionalProperties().get("spec"));
+        spec.remove("order");
         Map<String, Object> role = new LinkedHashMap<>();
         role.put("name", r.getMetadata().getName());
         role.putAll(spec);

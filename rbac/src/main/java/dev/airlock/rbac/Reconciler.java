@@ -46,6 +46,7 @@ public final class Reconciler {
   }
 
   private final KubernetesClient client;
+  private final java.util.Set<String> terminating = new java.util.HashSet<>();
 
   public Reconciler(KubernetesClient client) {
     this.client = client;
@@ -66,9 +67,15 @@ public final class Reconciler {
     int[] unchanged = {0};
     try {
       Map<String, Namespace> nsActual = index(client.namespaces().list().getItems());
+      terminating.clear();
+      nsActual.values().stream().filter(n -> n.getMetadata().getDeletionTimestamp() != null || n.getStatus() != null
+          && "Terminating".equals(n.getStatus().getPhase())).forEach(n -> terminating.add(n.getMetadata().getName()));
       for (Namespace ns : d.namespaces()) {
         Namespace have = nsActual.get(ns.getMetadata().getName());
-        if (have == null) {
+        if (terminating.contains(ns.getMetadata().getName())) {
+          skipped.add("Namespace " + ns.getMetadata().getName() + " is being deleted: its objects wait for the next "
+              + "reconciliation");
+        } else if (have == null) {
           changes.add(new Change("create", "Namespace", null, ns.getMetadata().getName()));
           if (apply) {
             ssa(ns);
@@ -91,12 +98,11 @@ public final class Reconciler {
           Compiler.PART_OF, Compiler.RBAC).list().getItems(), Reconciler::sameBinding, apply, changes, skipped,
           unchanged, n -> client.rbac().roleBindings().inNamespace(n.namespace()).withName(n.name()).get());
       sync("ResourceQuota", d.quotas(), client.resourceQuotas().inAnyNamespace().withLabel(Compiler.PART_OF,
-          Compiler.RBAC).list().getItems(), (a, b) -> Objects.equals(((ResourceQuota) a).getSpec().getHard(),
+          Compiler.RBAC).list().getItems(), (a, b) -> sameQuantities(((ResourceQuota) a).getSpec().getHard(),
           ((ResourceQuota) b).getSpec().getHard()), apply, changes, skipped, unchanged,
           n -> client.resourceQuotas().inNamespace(n.namespace()).withName(n.name()).get());
       sync("LimitRange", d.limitRanges(), client.limitRanges().inAnyNamespace().withLabel(Compiler.PART_OF,
-          Compiler.RBAC).list().getItems(), (a, b) -> Objects.equals(((LimitRange) a).getSpec().getLimits(),
-          ((LimitRange) b).getSpec().getLimits()), apply, changes, skipped, unchanged,
+          Compiler.RBAC).list().getItems(), Reconciler::sameLimits, apply, changes, skipped, unchanged,
           n -> client.limitRanges().inNamespace(n.namespace()).withName(n.name()).get());
       if (apply) {
         // Deletions last, bindings first, so no moment grants more than either state.
@@ -128,6 +134,9 @@ public final class Reconciler {
     for (T w : want) {
       String id = id(w);
       wanted.put(id, true);
+      if (w.getMetadata().getNamespace() != null && terminating.contains(w.getMetadata().getNamespace())) {
+        continue; // created when the namespace is back, if it comes back
+      }
       T a = actual.get(id);
       Change create = new Change("create", kind, w.getMetadata().getNamespace(), w.getMetadata().getName());
       if (a == null) {
@@ -185,6 +194,40 @@ public final class Reconciler {
         throw e;
       }
     }
+  }
+
+  /** Limit ranges compared as written: the API server fills defaultRequest from default when it is not given. */
+  private static boolean sameLimits(HasMetadata want, HasMetadata have) {
+    var w = ((LimitRange) want).getSpec().getLimits();
+    var h = ((LimitRange) have).getSpec().getLimits();
+    if (w.size() != h.size()) {
+      return false;
+    }
+    for (int i = 0; i < w.size(); i++) {
+      var a = w.get(i);
+      var b = h.get(i);
+      Map<String, io.fabric8.kubernetes.api.model.Quantity> defaultRequest = a.getDefaultRequest() == null
+          || a.getDefaultRequest().isEmpty() ? a.getDefault() : a.getDefaultRequest();
+      if (!Objects.equals(a.getType(), b.getType()) || !sameQuantities(a.getDefault(), b.getDefault())
+          || !sameQuantities(defaultRequest, b.getDefaultRequest()) || !sameQuantities(a.getMax(), b.getMax())
+          || !sameQuantities(a.getMin(), b.getMin())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean sameQuantities(Map<String, io.fabric8.kubernetes.api.model.Quantity> a,
+      Map<String, io.fabric8.kubernetes.api.model.Quantity> b) {
+    Map<String, java.math.BigDecimal> x = new java.util.TreeMap<>();
+    Map<String, java.math.BigDecimal> y = new java.util.TreeMap<>();
+    if (a != null) {
+      a.forEach((k, v) -> x.put(k, io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(v).stripTrailingZeros()));
+    }
+    if (b != null) {
+      b.forEach((k, v) -> y.put(k, io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(v).stripTrailingZeros()));
+    }
+    return x.equals(y);
   }
 
   private static boolean sameRules(HasMetadata want, HasMetadata have) {

@@ -30,12 +30,12 @@ import net.jqwik.api.lifecycle.SkipExecutionHook;
  * ServiceAccount). They must agree on every request: never more, never less. A failure shrinks to a minimal role set.
  */
 @Tag("kube")
-@AddLifecycleHook(ModelEqualsClusterProperties.NeedsCluster.class)
-class ModelEqualsClusterProperties {
+@AddLifecycleHook(ModelEqualsClusterPropertyTest.NeedsCluster.class)
+class ModelEqualsClusterPropertyTest {
 
   static final String SA_NAMESPACE = "airlock-prop";
-  static final List<User> USERS = List.of(new User("alice", List.of("devs")), new User("bob", List.of("qa")),
-      new User("carol", List.of("devs", "qa")), new User("Eve.Admin@corp", List.of("ops")));
+  static final List<User> USERS = List.of(new User("prop-alice", List.of("devs")), new User("prop-bob",
+      List.of("qa")), new User("prop-carol", List.of("devs", "qa")), new User("Eve.Admin@corp", List.of("ops")));
   static final List<String> NAMESPACES = List.of("shared-a", "shared-b", "team-x", "other-1");
   static final List<String> NAMESPACE_CHOICES = List.of("dev-{{user}}", "shared-*", "*", "team-x",
       "other-1,shared-a", "selector");
@@ -162,7 +162,8 @@ class ModelEqualsClusterProperties {
           return sb.toString();
         });
     Arbitrary<String> mapping = Combinators.combine(Arbitraries.of("group: devs", "group: qa", "group: ops",
-        "user: alice", "group: \"*\"", "group: \"*\""), Arbitraries.integers().between(0, 2).list().ofMinSize(1).ofMaxSize(2)
+        "user: prop-alice", "group: \"*\"", "group: \"*\""), Arbitraries.integers().between(0, 2).list()
+        .ofMinSize(1).ofMaxSize(2)
         .uniqueElements()).as((who, roles) -> "  - {" + who + ", roles: [" + String.join(", ", roles.stream()
         .map(i -> "r" + i).toList()) + "]}\n");
     return Combinators.combine(role.list().ofSize(3), mapping.list().ofMinSize(1).ofMaxSize(4)).as((roles, maps) -> {
