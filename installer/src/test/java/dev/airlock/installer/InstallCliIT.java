@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@code airlock install | preflight | status | history | plan show | uninstall} end to end through ./airlock,
- * against the test cluster ({@link TestCluster}: the mock API server, or a real cluster with
+ * against the test cluster ({@link TestCluster}: the local control plane, or a real cluster with
  * AIRLOCK_E2E_KUBECONFIG) and the company registry (htpasswd over TLS) on loopback.
  */
 @KubeTest
