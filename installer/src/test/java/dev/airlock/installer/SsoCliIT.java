@@ -5,14 +5,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.airlock.testing.Pki;
 import dev.airlock.testing.idp.BrowserSession;
 import dev.airlock.testing.idp.CorpRealm;
 import dev.airlock.testing.idp.KeycloakServer;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.interfaces.RSAPublicKey;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -37,11 +35,7 @@ class SsoCliIT {
   static void realm() throws Exception {
     assumeTrue(KeycloakServer.shared().isPresent(), KeycloakServer::whyUnavailable);
     kc = KeycloakServer.shared().get();
-    Pki.Issued client = Pki.selfSignedRsa("airlock-jwt");
-    Pki.Issued sp = Pki.selfSignedRsa("airlock-sp");
-    CorpRealm.create(kc, (RSAPublicKey) client.keys().getPublic(), sp.certificate());
-    Files.writeString(dir.resolve("sp.key"), Pki.pkcs8Pem(sp.key()));
-    Files.writeString(dir.resolve("sp.crt"), sp.certPem());
+    CorpRealm.createWithKeys(kc, dir);
     String issuer = kc.issuer(CorpRealm.NAME).toString();
     Files.writeString(dir.resolve("sso.yaml"), """
         apiVersion: airlock.dev/v1alpha1

@@ -8,19 +8,14 @@ import dev.airlock.error.AirlockException;
 import dev.airlock.sso.oidc.OidcRelyingParty;
 import dev.airlock.sso.saml.IdpMetadata;
 import dev.airlock.sso.saml.SamlServiceProvider;
-import dev.airlock.testing.Pki;
 import dev.airlock.testing.idp.BrowserSession;
 import dev.airlock.testing.idp.CorpRealm;
 import dev.airlock.testing.idp.KeycloakServer;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.interfaces.RSAPublicKey;
 import java.time.Clock;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -45,12 +40,7 @@ class KeycloakLoginTest {
   static void realm() throws Exception {
     assumeTrue(KeycloakServer.shared().isPresent(), KeycloakServer::whyUnavailable);
     kc = KeycloakServer.shared().get();
-    Pki.Issued client = Pki.selfSignedRsa("airlock-jwt");
-    Pki.Issued sp = Pki.selfSignedRsa("airlock-sp");
-    CorpRealm.create(kc, (RSAPublicKey) client.keys().getPublic(), sp.certificate());
-    Files.writeString(dir.resolve("client.key"), Pki.pkcs8Pem(client.key()));
-    Files.writeString(dir.resolve("sp.key"), Pki.pkcs8Pem(sp.key()));
-    Files.writeString(dir.resolve("sp.crt"), sp.certPem());
+    CorpRealm.createWithKeys(kc, dir);
     env.put("AIRLOCK_OIDC_SECRET", CorpRealm.SECRET);
   }
 
@@ -119,7 +109,7 @@ class KeycloakLoginTest {
         CorpRealm.password(user));
     assertThat(h.redirect()).as("Keycloak sends the browser back to the callback").hasHost("127.0.0.1")
         .hasPort(8400).hasPath(CALLBACK.getPath());
-    return rp.complete(query(h.redirect()), start.pending());
+    return rp.complete(FormData.parse(h.redirect().getRawQuery()), start.pending());
   }
 
   @Test
@@ -160,7 +150,7 @@ class KeycloakLoginTest {
     OidcRelyingParty.Pending p = start.pending();
     OidcRelyingParty.Pending forged = new OidcRelyingParty.Pending(p.connector(), p.state(), p.nonce(),
         "x".repeat(43) + "wrong-verifier", p.redirectUri(), p.started());
-    assertRefused(() -> rp.complete(query(h.redirect()), forged), OidcRelyingParty.CODE_EXCHANGE);
+    assertRefused(() -> rp.complete(FormData.parse(h.redirect().getRawQuery()), forged), OidcRelyingParty.CODE_EXCHANGE);
   }
 
   @Test
@@ -169,8 +159,8 @@ class KeycloakLoginTest {
     OidcRelyingParty.Start start = rp.begin(CALLBACK);
     BrowserSession.Handoff h = new BrowserSession().login(start.authorizationUrl(), kc.base(), "alice",
         CorpRealm.password("alice"));
-    assertThat(rp.complete(query(h.redirect()), start.pending()).username()).isEqualTo("alice");
-    assertRefused(() -> rp.complete(query(h.redirect()), start.pending()), OidcRelyingParty.STATE);
+    assertThat(rp.complete(FormData.parse(h.redirect().getRawQuery()), start.pending()).username()).isEqualTo("alice");
+    assertRefused(() -> rp.complete(FormData.parse(h.redirect().getRawQuery()), start.pending()), OidcRelyingParty.STATE);
   }
 
   /** The response Keycloak posted last, decoded. */
@@ -245,13 +235,4 @@ class KeycloakLoginTest {
     });
   }
 
-  static Map<String, String> query(URI uri) {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (String pair : List.of(uri.getRawQuery().split("&"))) {
-      int eq = pair.indexOf('=');
-      out.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-          URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-    }
-    return out;
-  }
 }

@@ -7,6 +7,7 @@ import dev.airlock.error.AirlockException.Kind;
 import dev.airlock.installer.cli.Console;
 import dev.airlock.installer.cli.ListenAddress;
 import dev.airlock.installer.cli.OutputOptions;
+import dev.airlock.sso.FormData;
 import dev.airlock.sso.Identity;
 import dev.airlock.sso.ReplayCache;
 import dev.airlock.sso.RoleMapping;
@@ -18,11 +19,9 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -30,7 +29,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -133,7 +131,7 @@ public class SsoTestCommand implements Callable<Integer> {
       OidcRelyingParty rp = new OidcRelyingParty(oidc, Clock.systemUTC());
       URI callback = SsoOptions.callback(base, oidc.name());
       OidcRelyingParty.Start start = rp.begin(callback);
-      handle(server, callback.getPath(), "GET", done, x -> rp.complete(query(x.getRequestURI().getRawQuery()),
+      handle(server, callback.getPath(), "GET", done, x -> rp.complete(FormData.parse(x.getRequestURI().getRawQuery()),
           start.pending()));
       redirect(server, start.authorizationUrl());
       return start.authorizationUrl();
@@ -144,7 +142,7 @@ public class SsoTestCommand implements Callable<Integer> {
     URI acs = SsoOptions.acs(base, saml.name());
     SamlServiceProvider.Start start = sp.begin(acs, null);
     handle(server, acs.getPath(), "POST", done, x -> {
-      Map<String, String> form = query(new String(x.getRequestBody().readNBytes(2 << 20), StandardCharsets.UTF_8));
+      Map<String, String> form = FormData.parse(new String(x.getRequestBody().readNBytes(2 << 20), StandardCharsets.UTF_8));
       return sp.complete(form.get("SAMLResponse"), start.pending(), acs);
     });
     redirect(server, start.redirectUrl());
@@ -206,20 +204,6 @@ public class SsoTestCommand implements Callable<Integer> {
     x.getResponseHeaders().set("Referrer-Policy", "no-referrer");
     x.sendResponseHeaders(status, body.length);
     x.getResponseBody().write(body);
-  }
-
-  static Map<String, String> query(String q) {
-    Map<String, String> out = new LinkedHashMap<>();
-    if (q == null || q.isEmpty()) {
-      return out;
-    }
-    for (String pair : q.split("&")) {
-      int eq = pair.indexOf('=');
-      Function<String, String> dec = s -> URLDecoder.decode(s, StandardCharsets.UTF_8);
-      out.putIfAbsent(dec.apply(eq < 0 ? pair : pair.substring(0, eq)), eq < 0 ? "" : dec.apply(pair.substring(eq
-          + 1)));
-    }
-    return out;
   }
 
   private static String text(Identity id, List<String> roles) {

@@ -108,7 +108,7 @@ class OidcAttackTest {
   void anHonestLogin_passes_andTheRequestUsesPkceS256StateAndNonce() {
     OidcRelyingParty rp = rp();
     OidcRelyingParty.Start start = rp.begin(CALLBACK);
-    Map<String, String> q = TestProvider.query(start.authorizationUrl().getRawQuery());
+    Map<String, String> q = dev.airlock.sso.FormData.parse(start.authorizationUrl().getRawQuery());
     assertThat(q).containsEntry("code_challenge_method", "S256").containsEntry("response_type", "code")
         .containsKeys("state", "nonce", "code_challenge").doesNotContainKey("code_verifier");
     assertThat(q.get("code_challenge")).isNotEqualTo(start.pending().codeVerifier());

@@ -16,11 +16,11 @@ import com.nimbusds.oauth2.sdk.pkce.CodeChallengeMethod;
 import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.airlock.sso.FormData;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -138,7 +138,7 @@ public final class TestProvider implements AutoCloseable {
    * grant and returns the callback's query parameters ({@code code}, {@code state}, {@code iss}).
    */
   public Map<String, String> authorize(URI authorizationUrl) {
-    Map<String, String> q = query(authorizationUrl.getRawQuery());
+    Map<String, String> q = FormData.parse(authorizationUrl.getRawQuery());
     String code = UUID.randomUUID().toString();
     grants.put(code, new Grant(code, q.get("client_id"), URI.create(q.get("redirect_uri")), q.get("nonce"),
         q.get("code_challenge"), q.get("code_challenge_method")));
@@ -151,7 +151,7 @@ public final class TestProvider implements AutoCloseable {
 
   private void token(HttpExchange x) throws IOException {
     long t0 = System.nanoTime();
-    Map<String, String> form = query(new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+    Map<String, String> form = FormData.parse(new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
     String auth = x.getRequestHeaders().getFirst("Authorization");
     String expected = "Basic " + Base64.getEncoder().encodeToString((CLIENT + ":" + SECRET).getBytes(
         StandardCharsets.UTF_8));
@@ -194,19 +194,6 @@ public final class TestProvider implements AutoCloseable {
     x.sendResponseHeaders(status, b.length);
     x.getResponseBody().write(b);
     x.close();
-  }
-
-  static Map<String, String> query(String q) {
-    Map<String, String> out = new LinkedHashMap<>();
-    if (q == null || q.isEmpty()) {
-      return out;
-    }
-    for (String pair : q.split("&")) {
-      int eq = pair.indexOf('=');
-      out.put(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
-          eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-    }
-    return out;
   }
 
   @Override

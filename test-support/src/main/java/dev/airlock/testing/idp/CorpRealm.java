@@ -46,6 +46,23 @@ public final class CorpRealm {
     return user + "-Passw0rd";
   }
 
+  /**
+   * Creates the realm with fresh keys, written into {@code dir}: {@code client.key} (PKCS#8, for the
+   * {@value #KEY_JWT} client), {@code sp.key} and {@code sp.crt} (the SP's encryption key and certificate).
+   */
+  public static void createWithKeys(KeycloakServer kc, java.nio.file.Path dir) {
+    dev.airlock.testing.Pki.Issued client = dev.airlock.testing.Pki.selfSignedRsa("airlock-jwt");
+    dev.airlock.testing.Pki.Issued sp = dev.airlock.testing.Pki.selfSignedRsa("airlock-sp");
+    create(kc, (RSAPublicKey) client.keys().getPublic(), sp.certificate());
+    try {
+      java.nio.file.Files.writeString(dir.resolve("client.key"), dev.airlock.testing.Pki.pkcs8Pem(client.key()));
+      java.nio.file.Files.writeString(dir.resolve("sp.key"), dev.airlock.testing.Pki.pkcs8Pem(sp.key()));
+      java.nio.file.Files.writeString(dir.resolve("sp.crt"), sp.certPem());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** Creates (or re-creates) the realm. */
   public static void create(KeycloakServer kc, RSAPublicKey clientKey, X509Certificate spEncryptionCert) {
     kc.createRealm(representation(clientKey, spEncryptionCert));
