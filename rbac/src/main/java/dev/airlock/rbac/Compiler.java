@@ -52,6 +52,8 @@ public final class Compiler {
   public static final String OWNER = "airlock.dev/owner";
   public static final String PERSONAL_OF = "airlock.dev/personal-namespace-of";
   public static final String PERSONAL = "airlock-personal";
+  /** The label of an extra namespace ({@code airlock namespace create}): its owner's user key. */
+  public static final String EXTRA_OF = "airlock.dev/extra-namespace-of";
 
   /** A namespace as the compiler sees it. */
   public record Namespace(String name, Map<String, String> labels) {
@@ -95,31 +97,22 @@ public final class Compiler {
     List<io.fabric8.kubernetes.api.model.Namespace> personal = new ArrayList<>();
     List<ResourceQuota> quotas = new ArrayList<>();
     List<LimitRange> ranges = new ArrayList<>();
+    Map<String, List<String>> extras = new HashMap<>(); // user key -> their extra namespaces
+    for (Namespace n : namespaces) {
+      String owner = n.labels().get(EXTRA_OF);
+      if (owner != null) {
+        extras.computeIfAbsent(owner, x -> new ArrayList<>()).add(n.name());
+      }
+    }
     for (Policy p : policies) {
       String ns = personalNamespace(p);
       all.putIfAbsent(ns, new Namespace(ns, Map.of()));
       personal.add(new NamespaceBuilder().withMetadata(meta(ns, null, Map.of(PERSONAL_OF, p.userKey()))).build());
       Limits l = p.limits();
-      if (!l.quota().isEmpty()) {
-        Map<String, Quantity> hard = new TreeMap<>();
-        l.quota().forEach((k, v) -> hard.put(k, new Quantity(v)));
-        quotas.add(new ResourceQuotaBuilder().withMetadata(meta(PERSONAL, ns, Map.of())).withNewSpec()
-            .withHard(hard).endSpec().build());
-      }
-      if (!l.limitRange().isEmpty()) {
-        LimitRangeItemBuilder item = new LimitRangeItemBuilder().withType("Container");
-        l.limitRange().forEach((kind, values) -> {
-          Map<String, Quantity> q = new TreeMap<>();
-          values.forEach((k, v) -> q.put(k, new Quantity(v)));
-          switch (kind) {
-            case "default" -> item.withDefault(q);
-            case "defaultRequest" -> item.withDefaultRequest(q);
-            case "max" -> item.withMax(q);
-            default -> item.withMin(q);
-          }
-        });
-        ranges.add(new LimitRangeBuilder().withMetadata(meta(PERSONAL, ns, Map.of())).withNewSpec()
-            .withLimits(item.build()).endSpec().build());
+      List<String> own = new ArrayList<>(List.of(ns));
+      own.addAll(extras.getOrDefault(p.userKey(), List.of()));
+      for (String each : own) {
+        limits(l, each, quotas, ranges);
       }
     }
 
@@ -145,6 +138,13 @@ public final class Compiler {
       List<Policy.Rule> nsDeny = p.denyRules().stream().filter(r -> r.namespaced).toList();
       List<BitSet> allowWhere = nsAllow.stream().map(r -> where(r, nsList, nsIndex, where)).toList();
       List<BitSet> denyWhere = nsDeny.stream().map(r -> where(r, nsList, nsIndex, where)).toList();
+      List<String> own = extras.getOrDefault(p.userKey(), List.of());
+      if (!own.isEmpty()) {
+        // In the user's extra namespaces, the rules of their personal namespace apply (as Policy.decide says).
+        int personalAt = nsIndex.get(personalNamespace(p));
+        allowWhere = sameAsPersonal(allowWhere, personalAt, own, nsIndex);
+        denyWhere = sameAsPersonal(denyWhere, personalAt, own, nsIndex);
+      }
       BitSet any = new BitSet(nsList.size());
       allowWhere.forEach(any::or);
       for (int i = any.nextSetBit(0); i >= 0; i = any.nextSetBit(i + 1)) {
@@ -224,6 +224,44 @@ public final class Compiler {
           .map(subjects::get).toList()).build());
     });
     return new Desired(roles, roleBindings, clusterRoles, crbs, personal, quotas, ranges);
+  }
+
+  private static List<BitSet> sameAsPersonal(List<BitSet> where, int personalAt, List<String> extras,
+      Map<String, Integer> nsIndex) {
+    List<BitSet> out = new ArrayList<>();
+    for (BitSet b : where) {
+      BitSet copy = (BitSet) b.clone(); // the cached sets are shared between users
+      for (String e : extras) {
+        copy.set(nsIndex.get(e), b.get(personalAt));
+      }
+      out.add(copy);
+    }
+    return out;
+  }
+
+  /** The ResourceQuota and LimitRange {@value #PERSONAL} of a user's own namespace, from their roles' limits. */
+  private static void limits(Limits l, String ns, List<ResourceQuota> quotas, List<LimitRange> ranges) {
+    if (!l.quota().isEmpty()) {
+      Map<String, Quantity> hard = new TreeMap<>();
+      l.quota().forEach((k, v) -> hard.put(k, new Quantity(v)));
+      quotas.add(new ResourceQuotaBuilder().withMetadata(meta(PERSONAL, ns, Map.of())).withNewSpec()
+          .withHard(hard).endSpec().build());
+    }
+    if (!l.limitRange().isEmpty()) {
+      LimitRangeItemBuilder item = new LimitRangeItemBuilder().withType("Container");
+      l.limitRange().forEach((kind, values) -> {
+        Map<String, Quantity> q = new TreeMap<>();
+        values.forEach((k, v) -> q.put(k, new Quantity(v)));
+        switch (kind) {
+          case "default" -> item.withDefault(q);
+          case "defaultRequest" -> item.withDefaultRequest(q);
+          case "max" -> item.withMax(q);
+          default -> item.withMin(q);
+        }
+      });
+      ranges.add(new LimitRangeBuilder().withMetadata(meta(PERSONAL, ns, Map.of())).withNewSpec()
+          .withLimits(item.build()).endSpec().build());
+    }
   }
 
   /**

@@ -10,13 +10,15 @@ import java.util.TreeMap;
 /**
  * What a role grants besides permissions: the longest a credential may live, and the personal namespace's
  * ResourceQuota ({@code quota}: {@code requests.cpu: "4"}, …) and LimitRange for containers ({@code limitRange}:
- * {@code default}, {@code defaultRequest}, {@code max}, {@code min}, each a map of quantities).
+ * {@code default}, {@code defaultRequest}, {@code max}, {@code min}, each a map of quantities), and how many
+ * extra namespaces ({@code extraNamespaces}) the user may create with {@code airlock namespace create}: named
+ * {@code <personal namespace>-<suffix>}, with the personal namespace's permissions, quota and limits.
  */
 public record Limits(Duration maxCredentialLifetime, Map<String, String> quota,
-    Map<String, Map<String, String>> limitRange) {
+    Map<String, Map<String, String>> limitRange, int extraNamespaces) {
 
   public static final List<String> LIMIT_KINDS = List.of("default", "defaultRequest", "max", "min");
-  public static final Limits NONE = new Limits(null, Map.of(), Map.of());
+  public static final Limits NONE = new Limits(null, Map.of(), Map.of(), 0);
 
   public Limits {
     quota = Map.copyOf(quota);
@@ -26,19 +28,21 @@ public record Limits(Duration maxCredentialLifetime, Map<String, String> quota,
   }
 
   public boolean isEmpty() {
-    return maxCredentialLifetime == null && quota.isEmpty() && limitRange.isEmpty();
+    return maxCredentialLifetime == null && quota.isEmpty() && limitRange.isEmpty() && extraNamespaces == 0;
   }
 
   /**
    * The limits of a user with several roles: the shortest credential lifetime (a limit is a safety bound), and per
    * quota or limit-range entry the largest value (capacity is granted, and roles add up); {@code min} entries take
-   * the smallest.
+   * the smallest; the most extra namespaces.
    */
   public static Limits merge(List<Limits> all) {
     Duration life = null;
     Map<String, String> quota = new TreeMap<>();
     Map<String, Map<String, String>> range = new TreeMap<>();
+    int extra = 0;
     for (Limits l : all) {
+      extra = Math.max(extra, l.extraNamespaces());
       if (l.maxCredentialLifetime() != null && (life == null || l.maxCredentialLifetime().compareTo(life) < 0)) {
         life = l.maxCredentialLifetime();
       }
@@ -48,7 +52,7 @@ public record Limits(Duration maxCredentialLifetime, Map<String, String> quota,
         values.forEach((k, v) -> into.merge(k, v, kind.equals("min") ? Limits::smaller : Limits::larger));
       });
     }
-    return new Limits(life, quota, range);
+    return new Limits(life, quota, range, extra);
   }
 
   private static String larger(String a, String b) {
@@ -70,6 +74,9 @@ public record Limits(Duration maxCredentialLifetime, Map<String, String> quota,
     }
     if (!limitRange.isEmpty()) {
       m.put("limitRange", new TreeMap<>(limitRange));
+    }
+    if (extraNamespaces > 0) {
+      m.put("extraNamespaces", extraNamespaces);
     }
     return m;
   }

@@ -26,12 +26,14 @@ public final class Policy {
   private final Set<String> platform = new HashSet<>();
   private final Limits limits;
   private final Catalog catalog;
+  private final String personalNamespace;
 
   Policy(RoleSet set, Catalog catalog, String username, List<String> roleNames) {
     this.username = username;
     this.userKey = UserName.of(username);
     this.roleNames = List.copyOf(roleNames);
     this.catalog = catalog;
+    this.personalNamespace = set.personalNamespace().replace(RoleSet.USER, userKey);
     List<Limits> limits = new ArrayList<>();
     for (String name : roleNames) {
       PlatformRole role = set.role(name);
@@ -97,6 +99,11 @@ public final class Policy {
     }
     String ns = namespaced ? r.namespace() : null;
     Map<String, String> nsLabels = ns == null || labels == null ? null : labels.apply(ns);
+    if (nsLabels != null && userKey.equals(nsLabels.get(Compiler.EXTRA_OF))) {
+      // The user's extra namespace: the rules of their personal namespace apply there.
+      ns = personalNamespace;
+      nsLabels = labels.apply(ns);
+    }
     for (Rule rule : deny) {
       if (rule.matches(r.verb(), r.group(), id, baseId, res, namespaced, ns, nsLabels, r.name())) {
         return new Decision(false, rule.role.name(), rule.id, rule.source.describe(), "denied by role "

@@ -224,8 +224,15 @@ public final class RbacStore {
     return o instanceof Number n ? n.longValue() : Long.MAX_VALUE;
   }
 
+  public static final String LAST_LOGIN = "airlock.dev/last-login";
+
   /** Records a user (their ServiceAccount, annotated with groups), creating airlock's namespace if needed. */
   public ServiceAccount ensureUser(User user) {
+    return ensureUser(user, null);
+  }
+
+  /** Records a user and, when given, the time of their login (seats count users active in the last 30 days). */
+  public ServiceAccount ensureUser(User user, java.time.Instant lastLogin) {
     try {
       ensureNamespace();
       String key = UserName.of(user.username());
@@ -235,6 +242,9 @@ public final class RbacStore {
       annotations.put(GROUPS, JSON.writeValueAsString(user.groups()));
       if (!user.attributes().isEmpty()) {
         annotations.put(ATTRIBUTES, JSON.writeValueAsString(new TreeMap<>(user.attributes())));
+      }
+      if (lastLogin != null) {
+        annotations.put(LAST_LOGIN, lastLogin.toString());
       }
       ServiceAccount sa = new ServiceAccountBuilder().withNewMetadata().withName("user-" + key)
           .withNamespace(namespace).withLabels(Map.of(Compiler.MANAGED_BY, Compiler.MANAGER, Compiler.PART_OF,
@@ -274,6 +284,23 @@ public final class RbacStore {
     return out;
   }
 
+  /** When each recorded user last logged in, by their {@link UserName} (users who never did are left out). */
+  public Map<String, java.time.Instant> lastLogins() {
+    Map<String, java.time.Instant> out = new TreeMap<>();
+    try {
+      for (ServiceAccount sa : client.serviceAccounts().inNamespace(namespace).withLabel(USER_LABEL).list()
+          .getItems()) {
+        Map<String, String> a = sa.getMetadata().getAnnotations();
+        if (a != null && a.get(LAST_LOGIN) != null) {
+          out.put(sa.getMetadata().getLabels().get(USER_LABEL), java.time.Instant.parse(a.get(LAST_LOGIN)));
+        }
+      }
+    } catch (KubernetesClientException e) {
+      throw failure("list the users", e);
+    }
+    return out;
+  }
+
   /** The cluster's namespaces with their labels (those being deleted left out). */
   public List<Compiler.Namespace> namespaces() {
     try {
@@ -308,9 +335,4 @@ public final class RbacStore {
         : "check the cluster", e);
   }
 
-  static Set<String> names(List<? extends HasMetadata> l) {
-    Set<String> out = new HashSet<>();
-    l.forEach(o -> out.add(o.getMetadata().getName()));
-    return out;
-  }
 }

@@ -203,7 +203,11 @@ public record RoleSet(List<PlatformRole> roles, List<RoleMapping> mappings, Stri
   }
 
   private static Limits limits(YamlMap m) {
-    m.allow("maxCredentialLifetime", "quota", "limitRange");
+    m.allow("maxCredentialLifetime", "quota", "limitRange", "extraNamespaces");
+    long extra = m.number("extraNamespaces").orElse(0L);
+    if (extra < 0 || extra > 100) {
+      throw m.error("extraNamespaces", "is " + extra + "; write a count from 0 to 100");
+    }
     Duration life = m.string("maxCredentialLifetime").map(v -> duration(m, v)).orElse(null);
     Map<String, String> quota = new TreeMap<>();
     if (m.has("quota")) {
@@ -225,7 +229,7 @@ public record RoleSet(List<PlatformRole> roles, List<RoleMapping> mappings, Stri
         range.put(kind, v);
       }
     }
-    return new Limits(life, quota, range);
+    return new Limits(life, quota, range, (int) extra);
   }
 
   private static String quantity(YamlMap m, String key) {

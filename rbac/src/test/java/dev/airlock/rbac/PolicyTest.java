@@ -93,6 +93,33 @@ class PolicyTest {
   }
 
   @Test
+  void anExtraNamespace_getsThePersonalNamespacesRulesAndQuota_forItsOwnerOnly() {
+    Map<String, Map<String, String>> labels = Map.of("dev-alice-feature", Map.of(Compiler.EXTRA_OF, "alice"),
+        "dev-alice", Map.of());
+    Policy alice = AUTH.policy(new User("alice", List.of("devs")));
+    Policy bob = AUTH.policy(new User("bob", List.of("devs")));
+    assertThat(alice.decide(Request.of(CATALOG, "create", "pods", "dev-alice-feature", null),
+        n -> labels.getOrDefault(n, Map.of())).allowed()).isTrue();
+    assertThat(alice.decide(Request.of(CATALOG, "get", "secrets", "dev-alice-feature", null),
+        n -> labels.getOrDefault(n, Map.of())).allowed()).as("the personal namespace's denies too").isFalse();
+    assertThat(bob.decide(Request.of(CATALOG, "get", "pods", "dev-alice-feature", null),
+        n -> labels.getOrDefault(n, Map.of())).allowed()).as("not the owner").isFalse();
+    Compiler.Desired d = new Compiler(AUTH).compile(List.of(new User("alice", List.of("devs")), new User("bob",
+        List.of("devs"))), List.of(new Compiler.Namespace("dev-alice-feature", labels.get("dev-alice-feature"))),
+        u -> Compiler.serviceAccount("airlock-system", u.username()));
+    List<PolicyRule> personal = d.roles().stream().filter(r -> r.getMetadata().getNamespace().equals("dev-alice"))
+        .findFirst().orElseThrow().getRules();
+    assertThat(d.roles().stream().filter(r -> r.getMetadata().getNamespace().equals("dev-alice-feature"))
+        .map(r -> r.getRules()).toList()).containsExactly(personal);
+    assertThat(d.roleBindings().stream().filter(b -> b.getMetadata().getNamespace().equals("dev-alice-feature"))
+        .flatMap(b -> b.getSubjects().stream()).map(s -> s.getName()).toList()).containsExactly("user-alice");
+    assertThat(d.quotas().stream().map(q -> q.getMetadata().getNamespace()).toList()).contains("dev-alice",
+        "dev-alice-feature");
+    assertThat(d.namespaces().stream().map(n -> n.getMetadata().getName()).toList()).as("created by the server, "
+        + "not the reconciler").doesNotContain("dev-alice-feature");
+  }
+
+  @Test
   void theWildcardNeverReachesRbacObjectsOrCrds_andADenyOfSecretsIsSubtracted() {
     Compiler c = new Compiler(AUTH);
     Policy alice = AUTH.policy(new User("alice", List.of("devs")));

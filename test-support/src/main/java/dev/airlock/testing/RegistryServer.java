@@ -54,7 +54,20 @@ public final class RegistryServer implements AutoCloseable {
     return start(user, password, true);
   }
 
+  /**
+   * A plain-HTTP registry that takes tokens from a token service (the distribution token authentication spec):
+   * {@code realm} is the service's URL, {@code rootCert} the PEM certificate its tokens are signed with.
+   */
+  public static RegistryServer startWithTokenAuth(String realm, String service, String issuer, Path rootCert) {
+    return start(null, null, false, "auth:\n  token:\n    realm: " + realm + "\n    service: " + service
+        + "\n    issuer: " + issuer + "\n    rootcertbundle: " + rootCert + "\n");
+  }
+
   private static RegistryServer start(String user, String password, boolean tls) {
+    return start(user, password, tls, null);
+  }
+
+  private static RegistryServer start(String user, String password, boolean tls, String auth) {
     try {
       Path dir = Files.createTempDirectory("airlock-registry");
       int port = freePort();
@@ -79,6 +92,9 @@ public final class RegistryServer implements AutoCloseable {
         Path htpasswd = dir.resolve("htpasswd");
         Files.writeString(htpasswd, user + ":" + hash + "\n");
         config.append("auth:\n  htpasswd:\n    realm: airlock-test\n    path: ").append(htpasswd).append('\n');
+      }
+      if (auth != null) {
+        config.append(auth);
       }
       Path configFile = dir.resolve("config.yml");
       Files.writeString(configFile, config.toString(), StandardCharsets.UTF_8);

@@ -19,6 +19,15 @@ public class ClusterOptions {
       description = "namespace that holds the installation record (default: ${DEFAULT-VALUE})")
   public String namespace = "airlock-system";
 
+  /** The kubeconfig given with --kubeconfig, else $KUBECONFIG's first file, else null (the default one). */
+  public Path kubeconfigPath() {
+    if (kubeconfig != null) {
+      return kubeconfig;
+    }
+    String env = System.getenv("KUBECONFIG");
+    return env == null || env.isBlank() ? null : Path.of(env.split(java.io.File.pathSeparator)[0]);
+  }
+
   public KubeTarget connect() {
     return KubeTarget.connect(Optional.ofNullable(kubeconfig), Optional.ofNullable(context));
   }

@@ -1,0 +1,700 @@
+package dev.airlock.installer.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.util.Base64;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.AirlockException.Kind;
+import dev.airlock.kube.AuditLog;
+import dev.airlock.kube.Secrets;
+import dev.airlock.license.Entitlements;
+import dev.airlock.license.License;
+import dev.airlock.license.LicenseFile;
+import dev.airlock.license.LicenseState;
+import dev.airlock.rbac.Authorizer;
+import dev.airlock.rbac.Catalog;
+import dev.airlock.rbac.Compiler;
+import dev.airlock.rbac.Policy;
+import dev.airlock.rbac.RbacStore;
+import dev.airlock.rbac.RegistryRule;
+import dev.airlock.rbac.RoleSet;
+import dev.airlock.rbac.User;
+import dev.airlock.rbac.UserName;
+import dev.airlock.sso.Identity;
+import dev.airlock.sso.SsoConfig;
+import dev.airlock.sso.oidc.OidcRelyingParty;
+import dev.airlock.sso.saml.IdpMetadata;
+import dev.airlock.sso.saml.SamlServiceProvider;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+
+/**
+ * {@code airlock server}: developers log in through the company's SSO and get their personal namespace, a
+ * kubeconfig whose tokens are short-lived and bound to their session, and registry access by their roles; admins
+ * list and revoke users; every step is audited. All state lives in Kubernetes (sessions, logins in progress, replay
+ * caches, the audit log, the keys), so replicas serve the same users and a restart loses nothing.
+ */
+public final class AirlockServer implements AutoCloseable {
+
+  /** What the server needs to know about itself. */
+  public record Settings(String namespace, InetSocketAddress listen, SSLContext tls, URI publicUrl, String kubeApiUrl,
+      String kubeCaData, String registryService, Duration defaultTokenLifetime) {}
+
+  static final Duration MIN_TOKEN = Duration.ofMinutes(10);
+  static final Duration SEAT_WINDOW = Duration.ofDays(30);
+  static final String ADMIN_SECRET = "airlock-admin";
+  static final String SSO_CONFIGMAP = "airlock-sso";
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final KubernetesClient client;
+  private final Settings settings;
+  private final Clock clock;
+  private final ServerKeys keys;
+  private final Sessions sessions;
+  private final Logins logins;
+  private final KubeReplayCache replays;
+  private final RbacStore rbac;
+  private final AuditLog audit;
+  private final DeveloperNamespaces namespaces;
+  private final Web web;
+  private final ScheduledExecutorService background;
+  private final Map<String, Deque> failures = new ConcurrentHashMap<>();
+  private volatile SsoConfig sso;
+  private volatile URI publicUrl;
+
+  private AirlockServer(KubernetesClient client, Settings settings, Clock clock, PrintStream auditOut)
+      throws IOException {
+    this.client = client;
+    this.settings = settings;
+    this.clock = clock;
+    this.keys = ServerKeys.load(client, settings.namespace());
+    this.sessions = new Sessions(client, settings.namespace(), clock);
+    this.logins = new Logins(client, settings.namespace(), keys, clock);
+    this.replays = new KubeReplayCache(client, settings.namespace());
+    this.rbac = new RbacStore(client, settings.namespace());
+    this.audit = new AuditLog(client, settings.namespace(), clock, auditOut);
+    this.namespaces = new DeveloperNamespaces(client, rbac, audit);
+    this.web = new Web(settings.listen(), settings.tls(), this::refused);
+    this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "airlock-server-sweeper");
+      t.setDaemon(true);
+      return t;
+    });
+    routes();
+  }
+
+  /** Starts the server (the namespace must exist; {@code sso} is read from the cluster when null). */
+  public static AirlockServer start(KubernetesClient client, Settings settings, Clock clock, PrintStream auditOut)
+      throws IOException {
+    AirlockServer s = new AirlockServer(client, settings, clock, auditOut);
+    s.sso = s.readSsoConfig();
+    s.web.start();
+    s.background.scheduleWithFixedDelay(s::sweep, 1, 5, TimeUnit.MINUTES);
+    return s;
+  }
+
+  public int port() {
+    return web.port();
+  }
+
+  public URI url() {
+    return publicUrl;
+  }
+
+  /** Where browsers and the CLI reach this server (known once the port is). */
+  public void publicUrl(URI url) {
+    this.publicUrl = url;
+  }
+
+  // ---- configuration kept in the cluster
+
+  /** Stores {@code sso.yaml}'s text as the server's SSO configuration (ConfigMap {@value #SSO_CONFIGMAP}). */
+  public static void storeSsoConfig(KubernetesClient client, String namespace, String text, String source) {
+    SsoConfig.parse(source, text, java.nio.file.Path.of(source).toAbsolutePath().getParent());
+    client.resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName(SSO_CONFIGMAP)
+        .withNamespace(namespace).addToLabels(dev.airlock.kube.KubeTarget.LABEL_MANAGED_BY,
+            dev.airlock.kube.KubeTarget.MANAGER).addToAnnotations("airlock.dev/source", source).endMetadata()
+        .withData(Map.of("sso.yaml", text)).build()).fieldManager("airlock-server").forceConflicts()
+        .serverSideApply();
+  }
+
+  private SsoConfig readSsoConfig() {
+    var cm = client.configMaps().inNamespace(settings.namespace()).withName(SSO_CONFIGMAP).get();
+    if (cm == null || cm.getData() == null || cm.getData().get("sso.yaml") == null) {
+      throw new AirlockException(Kind.BAD_INPUT, "no SSO configuration in " + settings.namespace(),
+          "start the server with --sso-config sso.yaml (docs/sso.md)");
+    }
+    String source = cm.getMetadata().getAnnotations() == null ? "sso.yaml"
+        : cm.getMetadata().getAnnotations().getOrDefault("airlock.dev/source", "sso.yaml");
+    return SsoConfig.parse(source, cm.getData().get("sso.yaml"), java.nio.file.Path.of(source).toAbsolutePath()
+        .getParent());
+  }
+
+  // ---- routes
+
+  private void routes() {
+    web.on("GET", "/healthz", r -> Web.Response.json(Map.of("status", "ok")));
+    web.on("POST", "/api/v1/logins", this::startLogin);
+    web.on("GET", "/login/([0-9a-f]{24})", r -> Web.Response.redirect(logins.get(r.param(0)).url()));
+    web.on("GET", "/api/v1/logins/([0-9a-f]{24})", this::pollLogin);
+    web.on("GET", "/sso/oidc/([a-z0-9-]+)/callback", this::oidcCallback);
+    web.on("POST", "/sso/saml/([a-z0-9-]+)/acs", this::samlAcs);
+    web.on("POST", "/api/v1/kube-token", this::kubeToken);
+    web.on("GET", "/api/v1/me", this::whoami);
+    web.on("DELETE", "/api/v1/session", this::logout);
+    web.on("GET", "/registry/token", this::registryToken);
+    web.on("POST", "/api/v1/admin/login", this::adminLogin);
+    web.on("GET", "/api/v1/users", this::listUsers);
+    web.on("POST", "/api/v1/users/([^/]+)/revoke", this::revokeUser);
+    web.on("GET", "/api/v1/namespaces", r -> {
+      Sessions.Session s = developer(r);
+      return Web.Response.json(namespaces.list(policyOf(s), authorizer()));
+    });
+    web.on("POST", "/api/v1/namespaces", r -> {
+      Sessions.Session s = developer(r);
+      return Web.Response.json(201, namespaces.create(policyOf(s), new Authorizer(rbac.read(), Catalog.discover(
+          client)), r.json().path("name").asText(null), r.remote()));
+    });
+    web.on("DELETE", "/api/v1/namespaces/([a-z0-9-]+)", r -> Web.Response.json(namespaces.delete(policyOf(
+        developer(r)), r.param(0), r.remote())));
+  }
+
+  private Web.Response startLogin(Web.Request r) throws IOException {
+    limitFailures(r);
+    JsonNode body = r.json();
+    String name = body.path("connector").asText(null);
+    if (name == null && sso.connectors().size() == 1) {
+      name = sso.connectors().get(0).name();
+    }
+    if (name == null) {
+      throw new AirlockException(Kind.BAD_INPUT, "which connector? this server has " + sso.connectors().stream()
+          .map(SsoConfig.Connector::name).toList(), "pass --connector NAME");
+    }
+    SsoConfig.Connector c = sso.connector(name);
+    String id;
+    String pending;
+    String url;
+    if (c instanceof SsoConfig.Oidc oidc) {
+      OidcRelyingParty.Start start = oidc(oidc).begin(callback(oidc.name()));
+      id = loginId(start.pending().state());
+      pending = Web.JSON.writeValueAsString(start.pending());
+      url = start.authorizationUrl().toString();
+    } else {
+      SsoConfig.Saml saml = (SsoConfig.Saml) c;
+      byte[] b = new byte[12];
+      RANDOM.nextBytes(b);
+      id = HexFormat.of().formatHex(b);
+      SamlServiceProvider.Start start = saml(saml).begin(acs(saml.name()), id);
+      pending = Web.JSON.writeValueAsString(start.pending());
+      url = start.redirectUrl().toString();
+    }
+    String poll = logins.create(id, c.name(), pending, url);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", id);
+    out.put("url", base() + "/login/" + id);
+    out.put("poll", poll);
+    out.put("connector", c.name());
+    out.put("expiresAt", clock.instant().plus(Logins.LIFETIME).toString());
+    return Web.Response.json(201, out);
+  }
+
+  static String loginId(String state) {
+    return Sessions.sha256("oidc-state:" + state).substring(0, 24);
+  }
+
+  private Web.Response pollLogin(Web.Request r) {
+    Logins.Login l = logins.get(r.param(0));
+    String result = logins.collect(l, r.query.get("poll"));
+    if (result == null) {
+      return Web.Response.json(202, Map.of("state", "pending"));
+    }
+    try {
+      return Web.Response.json(200, Web.JSON.readTree(result));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Web.Response oidcCallback(Web.Request r) throws IOException {
+    String state = r.query.get("state");
+    if (state == null) {
+      throw new AirlockException(Kind.DENIED, "the IdP's answer has no state", "start the login again")
+          .with(AirlockException.CHECK, OidcRelyingParty.STATE);
+    }
+    Logins.Login l = logins.get(loginId(state));
+    SsoConfig.Oidc c = (SsoConfig.Oidc) sso.connector(r.param(0));
+    return finishLogin(r, l, () -> oidc(c).complete(r.query, Web.JSON.readValue(logins.pending(l),
+        OidcRelyingParty.Pending.class)));
+  }
+
+  private Web.Response samlAcs(Web.Request r) throws IOException {
+    Map<String, String> form = r.form();
+    Logins.Login l = logins.get(form.get("RelayState"));
+    SsoConfig.Saml c = (SsoConfig.Saml) sso.connector(r.param(0));
+    return finishLogin(r, l, () -> saml(c).complete(form.get("SAMLResponse"), Web.JSON.readValue(logins.pending(l),
+        SamlServiceProvider.Pending.class), acs(c.name())));
+  }
+
+  interface Completion {
+    Identity complete() throws IOException;
+  }
+
+  /** Checks the IdP's answer, the user's roles and the seats, sets the user up, and records the outcome. */
+  private Web.Response finishLogin(Web.Request r, Logins.Login l, Completion completion) throws IOException {
+    Identity id;
+    try {
+      id = completion.complete();
+      if (!id.connector().equals(l.connector())) {
+        throw new AirlockException(Kind.DENIED, "the answer is for connector " + id.connector() + ", the login for "
+            + l.connector(), "start the login again").with(AirlockException.CHECK, "connector");
+      }
+      Map<String, Object> result = admit(id, r.remote());
+      logins.finish(l, "done", Web.JSON.writeValueAsString(result));
+      return Web.Response.html(200, "Logged in", "Logged in as " + id.username() + " through " + id.connector()
+          + ". You can close this tab; the terminal has the rest.");
+    } catch (AirlockException e) {
+      Map<String, Object> failure = new LinkedHashMap<>();
+      failure.put("state", "failed");
+      failure.put("error", e.getMessage());
+      e.fix().ifPresent(f -> failure.put("fix", f));
+      e.get(AirlockException.CHECK).ifPresent(c -> failure.put("check", c));
+      try {
+        logins.finish(l, "failed", Web.JSON.writeValueAsString(failure));
+      } catch (AirlockException already) {
+        // a second answer for a finished login: the first outcome stands
+      }
+      throw e;
+    }
+  }
+
+  /** A verified identity becomes a session: roles, seat, user record, RBAC, then the session itself. */
+  private Map<String, Object> admit(Identity id, String from) {
+    RoleSet roles = rbac.read();
+    Authorizer auth = new Authorizer(roles, Catalog.discover(client));
+    User user = User.of(id);
+    Policy policy = auth.policy(user);
+    if (policy.roles().isEmpty()) {
+      throw new AirlockException(Kind.DENIED, "no airlock role maps to " + id.username() + "'s groups "
+          + id.groups(), "ask an admin to add a mapping for one of those groups (docs/rbac.md)")
+          .with(AirlockException.CHECK, "no-role");
+    }
+    checkSeat(UserName.of(id.username()));
+    Instant now = clock.instant();
+    rbac.ensureUser(user, now);
+    rbac.reconcile(auth, true);
+    Instant expires = id.sessionExpires().isAfter(now) ? id.sessionExpires() : now.plus(Duration.ofHours(8));
+    Sessions.Created s = sessions.create(id.username(), id.groups(), id.connector(), expires, false);
+    audit.record(AuditLog.Event.of(id.username(), "login", id.connector(), "success", from)
+        .with("groups", id.groups()).with("roles", policy.roles()).with("session", s.session().id()));
+    return loginResult(s, policy, auth);
+  }
+
+  private Map<String, Object> loginResult(Sessions.Created s, Policy policy, Authorizer auth) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("state", "done");
+    out.put("session", s.credential());
+    out.put("username", s.session().username());
+    out.put("groups", s.session().groups());
+    out.put("roles", policy == null ? List.of("break-glass-admin") : policy.roles());
+    out.put("expiresAt", s.session().expires().toString());
+    out.put("server", base());
+    if (policy != null) {
+      out.put("namespace", new Compiler(auth).personalNamespace(policy));
+    }
+    Map<String, Object> kube = new LinkedHashMap<>();
+    kube.put("server", settings.kubeApiUrl());
+    if (settings.kubeCaData() != null) {
+      kube.put("certificateAuthorityData", settings.kubeCaData());
+    }
+    out.put("kubernetes", kube);
+    return out;
+  }
+
+  /** A seat is a distinct user active in the last 30 days; the one after the last seat is refused, audited. */
+  private void checkSeat(String userKey) {
+    License license = license();
+    if (license == null) {
+      return;
+    }
+    Instant now = clock.instant();
+    LicenseState state = new Entitlements(license).state(now);
+    Map<String, Instant> last = rbac.lastLogins();
+    boolean active = last.containsKey(userKey) && last.get(userKey).isAfter(now.minus(SEAT_WINDOW));
+    if (state == LicenseState.EXPIRED) {
+      throw seatRefusal(userKey, "the license " + license.id() + " has expired", "renew the license");
+    }
+    if (active) {
+      return;
+    }
+    if (state == LicenseState.GRACE) {
+      throw seatRefusal(userKey, "the license is in its grace period: no new seats are given",
+          "renew the license; users active in the last 30 days can still log in");
+    }
+    long used = last.values().stream().filter(t -> t.isAfter(now.minus(SEAT_WINDOW))).count();
+    if (license.seats() != null && used >= license.seats()) {
+      throw seatRefusal(userKey, "all " + license.seats() + " seats are taken (distinct users active in the last "
+          + "30 days)", "ask the vendor for more seats, or wait until a user has been inactive for 30 days");
+    }
+  }
+
+  private AirlockException seatRefusal(String user, String why, String fix) {
+    audit.record(AuditLog.Event.of(user, "seat", "login", "refused", null).with("reason", why));
+    return new AirlockException(Kind.LICENSE, "login refused: " + why, fix).with(AirlockException.CHECK, "seat");
+  }
+
+  private License license() {
+    var s = client.secrets().inNamespace(settings.namespace()).withName(dev.airlock.deploy.Deployer.LICENSE_SECRET)
+        .get();
+    return Secrets.value(s, "license.yaml").map(y -> LicenseFile.parse(y.getBytes(StandardCharsets.UTF_8),
+        settings.namespace() + "/" + dev.airlock.deploy.Deployer.LICENSE_SECRET).license()).orElse(null);
+  }
+
+  // ---- what a session may do
+
+  private Web.Response kubeToken(Web.Request r) {
+    Sessions.Session s = sessions.find(r.bearer());
+    if (s.admin()) {
+      throw new AirlockException(Kind.DENIED, "the break-glass admin has no Kubernetes identity",
+          "use an admin kubeconfig for Kubernetes");
+    }
+    RoleSet roles = rbac.read();
+    Authorizer auth = new Authorizer(roles, Catalog.builtIn());
+    Policy p = auth.policy(new User(s.username(), s.groups()));
+    if (p.roles().isEmpty()) {
+      throw Sessions.refused("no airlock role maps to your groups any more", "ask an admin");
+    }
+    Duration life = p.limits().maxCredentialLifetime() != null ? p.limits().maxCredentialLifetime()
+        : settings.defaultTokenLifetime();
+    if (life.compareTo(MIN_TOKEN) < 0) {
+      life = MIN_TOKEN;
+    }
+    TokenRequest req = new TokenRequestBuilder().withNewSpec().withExpirationSeconds(life.toSeconds())
+        .withNewBoundObjectRef().withApiVersion("v1").withKind("Secret").withName(s.secretName()).withUid(s.uid())
+        .endBoundObjectRef().endSpec().build();
+    TokenRequest answer;
+    try {
+      answer = client.serviceAccounts().inNamespace(settings.namespace()).withName("user-" + s.userKey())
+          .tokenRequest(req);
+    } catch (KubernetesClientException e) {
+      throw new AirlockException(Kind.REMOTE, "cannot mint a Kubernetes token: " + e.getMessage(),
+          "the server's ServiceAccount needs create on serviceaccounts/token in " + settings.namespace(), e);
+    }
+    audit.record(AuditLog.Event.of(s.username(), "kube-token", "user-" + s.userKey(), "issued", r.remote())
+        .with("session", s.id()).with("expires", answer.getStatus().getExpirationTimestamp()));
+    Map<String, Object> status = new LinkedHashMap<>();
+    status.put("token", answer.getStatus().getToken());
+    status.put("expirationTimestamp", answer.getStatus().getExpirationTimestamp());
+    return Web.Response.json(Map.of("apiVersion", "client.authentication.k8s.io/v1", "kind", "ExecCredential",
+        "status", status));
+  }
+
+  private Web.Response whoami(Web.Request r) {
+    Sessions.Session s = sessions.find(r.bearer());
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("username", s.username());
+    out.put("groups", s.groups());
+    out.put("connector", s.connector());
+    out.put("expiresAt", s.expires().toString());
+    if (s.admin()) {
+      out.put("roles", List.of("break-glass-admin"));
+      out.put("namespaces", List.of());
+      return Web.Response.json(out);
+    }
+    RoleSet roles = rbac.read();
+    Authorizer auth = new Authorizer(roles, Catalog.builtIn());
+    Policy p = auth.policy(new User(s.username(), s.groups()));
+    out.put("roles", p.roles());
+    List<String> namespaces = new ArrayList<>();
+    String personal = new Compiler(auth).personalNamespace(p);
+    namespaces.add(personal);
+    List<Compiler.Namespace> all = rbac.namespaces();
+    Map<String, Map<String, String>> labels = new java.util.HashMap<>();
+    all.forEach(n -> labels.put(n.name(), n.labels()));
+    for (Compiler.Namespace n : all) {
+      if (!n.name().equals(personal) && p.decide(new dev.airlock.rbac.Request("get", "", "pods", n.name(), null),
+          x -> labels.getOrDefault(x, Map.of())).allowed()) {
+        namespaces.add(n.name());
+      }
+    }
+    out.put("namespaces", namespaces);
+    out.put("platform", p.platformPermissions().stream().sorted().toList());
+    Duration life = p.limits().maxCredentialLifetime() != null ? p.limits().maxCredentialLifetime()
+        : settings.defaultTokenLifetime();
+    out.put("tokenLifetimeSeconds", Math.max(life.toSeconds(), MIN_TOKEN.toSeconds()));
+    return Web.Response.json(out);
+  }
+
+  /** The session of a developer (the break-glass admin has no namespaces). */
+  private Sessions.Session developer(Web.Request r) {
+    Sessions.Session s = sessions.find(r.bearer());
+    if (s.admin()) {
+      throw new AirlockException(Kind.DENIED, "the break-glass admin has no Kubernetes identity",
+          "log in through SSO as a developer");
+    }
+    return s;
+  }
+
+  private Authorizer authorizer() {
+    return new Authorizer(rbac.read(), Catalog.builtIn());
+  }
+
+  private Policy policyOf(Sessions.Session s) {
+    return authorizer().policy(new User(s.username(), s.groups()));
+  }
+
+  private Web.Response logout(Web.Request r) {
+    Sessions.Session s = sessions.find(r.bearer());
+    sessions.delete(s);
+    audit.record(AuditLog.Event.of(s.username(), "logout", "session " + s.id(), "success", r.remote()));
+    return Web.Response.noContent();
+  }
+
+  // ---- the registry's token service (distribution token authentication)
+
+  private Web.Response registryToken(Web.Request r) throws JOSEException {
+    String service = r.query.get("service");
+    if (service != null && !service.equals(settings.registryService())) {
+      throw new AirlockException(Kind.BAD_INPUT, "this server issues tokens for service " + settings.registryService()
+          + ", not " + service, "configure the registry's auth.token.service as " + settings.registryService());
+    }
+    String auth = r.header("Authorization");
+    String subject = "";
+    Policy policy = null;
+    if (auth != null && auth.regionMatches(true, 0, "Basic ", 0, 6)) {
+      String decoded = new String(java.util.Base64.getDecoder().decode(auth.substring(6).strip()),
+          StandardCharsets.UTF_8);
+      int colon = decoded.indexOf(':');
+      String password = colon < 0 ? "" : decoded.substring(colon + 1);
+      Sessions.Session s;
+      try {
+        s = sessions.find(password);
+      } catch (AirlockException e) {
+        limitFailures(r);
+        throw e;
+      }
+      if (!s.admin()) {
+        subject = s.username();
+        policy = new Authorizer(rbac.read(), Catalog.builtIn()).policy(new User(s.username(), s.groups()));
+      }
+    }
+    List<Map<String, Object>> access = new ArrayList<>();
+    List<String> scopes = new ArrayList<>();
+    for (String scope : r.exchange.getRequestURI().getRawQuery() == null ? new String[0]
+        : r.exchange.getRequestURI().getRawQuery().split("&")) {
+      if (scope.startsWith("scope=")) {
+        scopes.add(java.net.URLDecoder.decode(scope.substring(6), StandardCharsets.UTF_8));
+      }
+    }
+    for (String scope : scopes) {
+      String[] parts = scope.split(":");
+      if (parts.length != 3 || !parts[0].equals("repository")) {
+        continue;
+      }
+      List<String> granted = new ArrayList<>();
+      for (String action : parts[2].split(",")) {
+        List<String> each = action.equals("*") ? RegistryRule.ACTIONS : List.of(action);
+        for (String a : each) {
+          if (policy != null && policy.decideRegistry(parts[1], a).allowed() && !granted.contains(a)) {
+            granted.add(a);
+          }
+        }
+      }
+      access.add(Map.of("type", "repository", "name", parts[1], "actions", granted));
+    }
+    Instant now = clock.instant();
+    JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer("airlock").subject(subject).audience(
+        settings.registryService()).issueTime(Date.from(now)).notBeforeTime(Date.from(now.minusSeconds(5)))
+        .expirationTime(Date.from(now.plus(Duration.ofMinutes(5)))).jwtID(UUID.randomUUID().toString())
+        .claim("access", access).build();
+    SignedJWT jwt;
+    try {
+      jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(JOSEObjectType.JWT).x509CertChain(List.of(
+          Base64.encode(keys.registryCert.getEncoded()))).build(), claims);
+    } catch (java.security.cert.CertificateEncodingException e) {
+      throw new IllegalStateException(e);
+    }
+    jwt.sign(new ECDSASigner(keys.registryKey));
+    if (!subject.isEmpty()) {
+      audit.record(AuditLog.Event.of(subject, "registry-token", String.join(" ", scopes), "issued", r.remote())
+          .with("access", access));
+    }
+    String token = jwt.serialize();
+    return Web.Response.json(Map.of("token", token, "access_token", token, "expires_in", 300, "issued_at",
+        now.toString()));
+  }
+
+  // ---- admins
+
+  /** The break-glass admin: a password whose hash is in the Secret {@value #ADMIN_SECRET}; works without the IdP. */
+  private Web.Response adminLogin(Web.Request r) throws IOException {
+    limitFailures(r);
+    String password = r.json().path("password").asText("");
+    var s = client.secrets().inNamespace(settings.namespace()).withName(ADMIN_SECRET).get();
+    if (s == null || !AdminPassword.matches(password, Secrets.value(s, "password-hash").orElse(""))) {
+      throw new AirlockException(Kind.DENIED, "wrong break-glass admin password", "the password was shown once "
+          + "when the server made it; an admin can reset it (docs/server.md)").with("status", "401")
+          .with(AirlockException.CHECK, "admin-password");
+    }
+    Sessions.Created c = sessions.create("admin", List.of(), "break-glass", clock.instant().plus(Duration.ofHours(1)),
+        true);
+    audit.record(AuditLog.Event.of("admin", "login", "break-glass", "success", r.remote()));
+    return Web.Response.json(201, loginResult(c, null, null));
+  }
+
+  private Sessions.Session admin(Web.Request r) {
+    Sessions.Session s = sessions.find(r.bearer());
+    if (s.admin()) {
+      return s;
+    }
+    Policy p = new Authorizer(rbac.read(), Catalog.builtIn()).policy(new User(s.username(), s.groups()));
+    if (!p.platformPermissions().contains("users")) {
+      throw new AirlockException(Kind.DENIED, s.username() + " lacks the platform permission 'users'",
+          "an admin's role needs platform: [users]");
+    }
+    return s;
+  }
+
+  private Web.Response listUsers(Web.Request r) {
+    admin(r);
+    Map<String, Instant> last = rbac.lastLogins();
+    List<Map<String, Object>> out = new ArrayList<>();
+    List<Sessions.Session> all = sessions.list();
+    for (User u : rbac.users()) {
+      String key = UserName.of(u.username());
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("username", u.username());
+      m.put("groups", u.groups());
+      m.put("lastLogin", last.get(key) == null ? null : last.get(key).toString());
+      m.put("sessions", all.stream().filter(s -> s.userKey().equals(key)).count());
+      out.add(m);
+    }
+    return Web.Response.json(Map.of("users", out));
+  }
+
+  private Web.Response revokeUser(Web.Request r) {
+    Sessions.Session admin = admin(r);
+    String user = java.net.URLDecoder.decode(r.param(0), StandardCharsets.UTF_8);
+    int n = sessions.revoke(UserName.of(user));
+    audit.record(AuditLog.Event.of(admin.username(), "revoke", user, "success", r.remote()).with("sessions", n));
+    return Web.Response.json(Map.of("user", user, "sessionsEnded", n));
+  }
+
+  // ---- protection
+
+  /** Failed logins per client address: more than 20 in a minute are answered 429 for that minute. */
+  private void limitFailures(Web.Request r) {
+    Deque d = failures.get(r.remote());
+    if (d != null && d.count(clock.instant()) > 20) {
+      throw new AirlockException(Kind.DENIED, "too many failed logins from " + r.remote() + "; wait a minute",
+          "check the credentials being sent").with("status", "429");
+    }
+  }
+
+  private void refused(Web.Request r, AirlockException e) {
+    if (e.kind() == Kind.DENIED || e.kind() == Kind.LICENSE) {
+      failures.computeIfAbsent(r.remote(), k -> new Deque()).add(clock.instant());
+      String path = r.exchange.getRequestURI().getPath();
+      if (path.startsWith("/sso/") || path.equals("/api/v1/admin/login")) {
+        audit.record(AuditLog.Event.of(null, "login", path, "refused", r.remote()).with("reason", e.getMessage())
+            .with("check", e.get(AirlockException.CHECK).orElse(null)));
+      }
+    }
+  }
+
+  /** Timestamps of the last minute. */
+  static final class Deque {
+    private final java.util.ArrayDeque<Instant> times = new java.util.ArrayDeque<>();
+
+    synchronized void add(Instant t) {
+      times.add(t);
+    }
+
+    synchronized int count(Instant now) {
+      while (!times.isEmpty() && times.peekFirst().isBefore(now.minusSeconds(60))) {
+        times.removeFirst();
+      }
+      return times.size();
+    }
+  }
+
+  private void sweep() {
+    try {
+      Instant now = clock.instant();
+      sessions.expire();
+      logins.expire();
+      replays.expire(now);
+    } catch (RuntimeException e) {
+      System.err.println("airlock server: sweep failed: " + e.getMessage());
+    }
+  }
+
+  // ---- helpers
+
+  private String base() {
+    URI u = publicUrl != null ? publicUrl : settings.publicUrl();
+    return u.toString().replaceAll("/+$", "");
+  }
+
+  private URI callback(String connector) {
+    return URI.create(base() + "/sso/oidc/" + connector + "/callback");
+  }
+
+  private URI acs(String connector) {
+    return URI.create(base() + "/sso/saml/" + connector + "/acs");
+  }
+
+  private final Map<String, OidcRelyingParty> oidcCache = new ConcurrentHashMap<>();
+  private final Map<String, SamlServiceProvider> samlCache = new ConcurrentHashMap<>();
+
+  private OidcRelyingParty oidc(SsoConfig.Oidc c) {
+    return oidcCache.computeIfAbsent(c.name(), n -> new OidcRelyingParty(c, clock, System::getenv, replays));
+  }
+
+  private SamlServiceProvider saml(SsoConfig.Saml c) {
+    return samlCache.computeIfAbsent(c.name(), n -> new SamlServiceProvider(c, IdpMetadata.load(c), replays, clock,
+        System::getenv));
+  }
+
+  String registryCertificatePem() {
+    return keys.registryCertPem;
+  }
+
+  AuditLog audit() {
+    return audit;
+  }
+
+  @Override
+  public void close() {
+    background.shutdownNow();
+    web.close();
+  }
+}

@@ -1,0 +1,28 @@
+package dev.airlock.installer.server;
+
+import java.io.IOException;
+import java.net.URI;
+import java.util.List;
+
+/** Opens a URL in the user's browser when there is a desktop; never fails the command. */
+final class Browser {
+
+  private Browser() {}
+
+  static void open(URI url) {
+    boolean desktop = System.getenv("DISPLAY") != null || System.getenv("WAYLAND_DISPLAY") != null
+        || System.getProperty("os.name", "").startsWith("Mac");
+    if (!desktop) {
+      return;
+    }
+    for (String opener : List.of("xdg-open", "open")) {
+      try {
+        new ProcessBuilder(opener, url.toString()).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return;
+      } catch (IOException e) {
+        // try the next one
+      }
+    }
+  }
+}

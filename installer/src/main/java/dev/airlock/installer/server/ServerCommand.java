@@ -1,0 +1,180 @@
+package dev.airlock.installer.server;
+
+import dev.airlock.airgap.serve.ServeTls;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.AirlockException.Kind;
+import dev.airlock.installer.cli.Console;
+import dev.airlock.installer.cli.ListenAddress;
+import dev.airlock.installer.cli.OutputOptions;
+import dev.airlock.installer.cli.TrustOptions;
+import dev.airlock.installer.cluster.ClusterOptions;
+import dev.airlock.io.AtomicFiles;
+import dev.airlock.kube.AuditLog;
+import dev.airlock.kube.KubeTarget;
+import dev.airlock.kube.Secrets;
+import dev.airlock.license.LicenseFile;
+import dev.airlock.license.LicenseVerifier;
+import dev.airlock.rbac.RbacStore;
+import dev.airlock.rbac.RoleSet;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import javax.net.ssl.SSLContext;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code airlock server}: the in-cluster service, or the same thing run locally against a cluster. */
+@Command(name = "server", mixinStandardHelpOptions = true, description = {"Run the airlock server: developers log in "
+    + "through SSO and get their personal namespace, a kubeconfig with short-lived tokens, and registry access by "
+    + "their roles; admins list and revoke users; everything is audited. State lives in the cluster (namespace "
+    + "--namespace), so replicas and restarts share it.",
+    "--sso-config, --roles and --license seed the configuration kept in the cluster. Plain HTTP only on a loopback "
+    + "address; otherwise --tls-cert/--tls-key, or a self-signed certificate kept in the Secret airlock-server-tls. "
+    + "Ctrl-C stops it."})
+public class ServerCommand implements Callable<Integer> {
+
+  @Mixin ClusterOptions cluster;
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:8443",
+      description = "where to listen (default: ${DEFAULT-VALUE}; port 0 picks a free one)")
+  String listen;
+
+  @Option(names = "--public-url", paramLabel = "URL", description = "the address browsers and the CLI reach the "
+      + "server at, for IdP redirects and kubeconfigs (default: from --listen)")
+  URI publicUrl;
+
+  @Option(names = "--sso-config", paramLabel = "FILE", description = "store this SSO config in the cluster "
+      + "(docs/sso.md)")
+  Path ssoConfig;
+
+  @Option(names = "--roles", paramLabel = "FILE", description = "store these roles and mappings in the cluster "
+      + "(docs/rbac.md)")
+  Path roles;
+
+  @Option(names = "--license", paramLabel = "FILE", description = "store this license in the cluster (checked "
+      + "against --trust-root first); its seats are enforced at login")
+  Path license;
+
+  @Option(names = "--tls-cert", paramLabel = "FILE", description = "serve HTTPS with this PEM certificate, with "
+      + "--tls-key")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "the PEM private key of --tls-cert")
+  Path tlsKey;
+
+  @Option(names = "--kube-api-url", paramLabel = "URL", description = "the Kubernetes API address written into "
+      + "developers' kubeconfigs (default: the one this server uses)")
+  String kubeApiUrl;
+
+  @Option(names = "--registry-service", paramLabel = "NAME", defaultValue = "airlock-registry",
+      description = "the registry's auth.token.service this server issues tokens for (default: ${DEFAULT-VALUE})")
+  String registryService;
+
+  @Option(names = "--registry-cert-out", paramLabel = "FILE", description = "write the certificate registry tokens "
+      + "are signed with (the registry's auth.token.rootcertbundle)")
+  Path registryCertOut;
+
+  @Option(names = "--token-lifetime", paramLabel = "MINUTES", defaultValue = "60",
+      description = "lifetime of Kubernetes tokens when no role sets maxCredentialLifetime (default: ${DEFAULT-VALUE}; "
+          + "at least 10)")
+  int tokenMinutes;
+
+  @Mixin TrustOptions trust;
+  @Mixin OutputOptions output;
+
+  record Serving(String url, String namespace, int port, boolean tls, String adminPassword) {}
+
+  @Override
+  public Integer call() throws Exception {
+    Console console = new Console(output);
+    InetSocketAddress address = ListenAddress.parse(listen, "127.0.0.1:8443");
+    if (tokenMinutes < 10) {
+      throw new AirlockException(Kind.BAD_INPUT, "--token-lifetime must be at least 10 minutes (the Kubernetes "
+          + "TokenRequest minimum)", "e.g. --token-lifetime 60");
+    }
+    try (KubeTarget target = cluster.connect()) {
+      var client = target.client();
+      String ns = cluster.namespace;
+      if (client.namespaces().withName(ns).get() == null) {
+        client.resource(new NamespaceBuilder().withNewMetadata().withName(ns).addToLabels(KubeTarget.LABEL_MANAGED_BY,
+            KubeTarget.MANAGER).endMetadata().build()).create();
+      }
+      AuditLog audit = new AuditLog(client, ns, Clock.systemUTC(), null);
+      if (ssoConfig != null) {
+        AirlockServer.storeSsoConfig(client, ns, Files.readString(ssoConfig), ssoConfig.toString());
+        audit.record(AuditLog.Event.of(target.user(), "sso-config", ssoConfig.toString(), "stored", "cli"));
+      }
+      if (roles != null) {
+        RoleSet set = RoleSet.read(roles);
+        RbacStore store = new RbacStore(client, ns);
+        store.ensureCrds();
+        if (!store.write(set, true).isEmpty()) {
+          audit.record(AuditLog.Event.of(target.user(), "roles", roles.toString(), "stored", "cli"));
+        }
+      }
+      if (license != null) {
+        LicenseFile file = LicenseFile.read(license);
+        new LicenseVerifier(trust.roots()).verify(file, Clock.systemUTC().instant());
+        Secrets.apply(target, Secrets.opaque(ns, dev.airlock.deploy.Deployer.LICENSE_SECRET, Map.of("license.yaml",
+            Files.readString(license))), "store the license");
+        audit.record(AuditLog.Event.of(target.user(), "license", file.license().id(), "stored", "cli"));
+      }
+      SSLContext tls = tls(target, address);
+      boolean loopback = address.getAddress() != null && address.getAddress().isLoopbackAddress();
+      if (tls == null && !loopback) {
+        throw new AirlockException(Kind.BAD_INPUT, "plain HTTP is allowed only on a loopback address, not "
+            + listen, "listen on 127.0.0.1, or give --tls-cert and --tls-key");
+      }
+      String password = AdminPassword.ensure(client, ns);
+      var config = client.getConfiguration();
+      String caData = config.getCaCertData() != null ? config.getCaCertData()
+          : config.getCaCertFile() != null ? java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(
+              Path.of(config.getCaCertFile()))) : null;
+      AirlockServer.Settings settings = new AirlockServer.Settings(ns, address, tls, null,
+          kubeApiUrl != null ? kubeApiUrl : config.getMasterUrl().replaceAll("/+$", ""), caData, registryService,
+          Duration.ofMinutes(tokenMinutes));
+      AirlockServer server = null;
+      try {
+        server = AirlockServer.start(client, settings, Clock.systemUTC(), System.out);
+        URI url = publicUrl != null ? publicUrl : URI.create((tls == null ? "http://" : "https://")
+            + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":"
+            + server.port());
+        server.publicUrl(url);
+        if (registryCertOut != null) {
+          // A public certificate exported from the cluster's Secret: replacing it keeps the registry's bundle current.
+          AtomicFiles.write(registryCertOut, server.registryCertificatePem(), false, true);
+        }
+        console.result("airlock server listening at " + url + " (namespace " + ns + "; Ctrl-C stops it)"
+            + (password == null ? "" : "\nbreak-glass admin password (shown once, keep it safe): " + password),
+            new Serving(url.toString(), ns, server.port(), tls != null, password));
+        Thread.currentThread().join();
+      } finally {
+        if (server != null) {
+          server.close();
+        }
+      }
+    }
+    return 0;
+  }
+
+  private SSLContext tls(KubeTarget target, InetSocketAddress address) {
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new AirlockException(Kind.BAD_INPUT, "--tls-cert and --tls-key go together", "pass both");
+    }
+    if (tlsCert != null) {
+      return ServeTls.fromPem(tlsCert, tlsKey).context();
+    }
+    if (address.getAddress() != null && address.getAddress().isLoopbackAddress()) {
+      return null;
+    }
+    return ServerTls.fromSecretOrNew(target, cluster.namespace, List.of(address.getHostString())).context();
+  }
+}

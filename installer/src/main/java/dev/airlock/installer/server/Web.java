@@ -1,0 +1,265 @@
+package dev.airlock.installer.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.AirlockException.Kind;
+import dev.airlock.sso.FormData;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+
+/**
+ * The server's HTTP layer: routes by method and path pattern, JSON in and out, security headers on every answer,
+ * request bodies bounded, and errors as {@code {"error", "fix", "check"}} with the status their kind means. Built on
+ * the JDK's HTTP server (ADR 14): no port is opened by any other airlock command.
+ */
+final class Web implements AutoCloseable {
+
+  static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
+      .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false)
+      .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
+  static final int MAX_BODY = 2 << 20;
+
+  /** One request, read. */
+  static final class Request {
+    final HttpExchange exchange;
+    final Map<String, String> query;
+    final List<String> params;
+    private byte[] body;
+
+    Request(HttpExchange exchange, List<String> params) {
+      this.exchange = exchange;
+      this.query = FormData.parse(exchange.getRequestURI().getRawQuery());
+      this.params = params;
+    }
+
+    String param(int i) {
+      return params.get(i);
+    }
+
+    String header(String name) {
+      return exchange.getRequestHeaders().getFirst(name);
+    }
+
+    /** The client's address (the peer; a proxy's X-Forwarded-For is not trusted). */
+    String remote() {
+      return exchange.getRemoteAddress().getAddress().getHostAddress();
+    }
+
+    byte[] body() throws IOException {
+      if (body == null) {
+        try (InputStream in = exchange.getRequestBody()) {
+          body = in.readNBytes(MAX_BODY + 1);
+        }
+        if (body.length > MAX_BODY) {
+          throw new AirlockException(Kind.BAD_INPUT, "the request body is larger than 2 MiB", null);
+        }
+      }
+      return body;
+    }
+
+    Map<String, String> form() throws IOException {
+      return FormData.parse(new String(body(), StandardCharsets.UTF_8));
+    }
+
+    JsonNode json() throws IOException {
+      byte[] b = body();
+      if (b.length == 0) {
+        return JSON.createObjectNode();
+      }
+      try {
+        return JSON.readTree(b);
+      } catch (IOException e) {
+        throw new AirlockException(Kind.BAD_INPUT, "the request body is not JSON", null, e);
+      }
+    }
+
+    /** The bearer credential of {@code Authorization}, or null. */
+    String bearer() {
+      String a = header("Authorization");
+      return a != null && a.regionMatches(true, 0, "Bearer ", 0, 7) ? a.substring(7).strip() : null;
+    }
+  }
+
+  /** What a handler answers. */
+  record Response(int status, String contentType, byte[] body, Map<String, String> headers) {
+    static Response json(int status, Object value) {
+      try {
+        return new Response(status, "application/json", JSON.writeValueAsBytes(value), Map.of());
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    static Response json(Object value) {
+      return json(200, value);
+    }
+
+    static Response html(int status, String title, String text) {
+      String page = "<!doctype html><html><head><meta charset=utf-8><title>" + escape(title) + "</title>"
+          + "<style>body{font-family:sans-serif;margin:3em;max-width:42em}</style></head><body><h1>" + escape(title)
+          + "</h1><p>" + escape(text).replace("\n", "<br>") + "</p></body></html>";
+      return new Response(status, "text/html; charset=utf-8", page.getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
+    static Response redirect(String location) {
+      return new Response(302, null, new byte[0], Map.of("Location", location));
+    }
+
+    static Response noContent() {
+      return new Response(204, null, new byte[0], Map.of());
+    }
+  }
+
+  interface Handler {
+    Response handle(Request r) throws Exception;
+  }
+
+  private record Route(String method, Pattern path, Handler handler) {}
+
+  private final HttpServer server;
+  private final ExecutorService pool;
+  private final List<Route> routes = new ArrayList<>();
+  private final ErrorListener errors;
+
+  /** Told of every refused request (the server audits and rate-limits from it). */
+  interface ErrorListener {
+    void refused(Request r, AirlockException e);
+  }
+
+  Web(InetSocketAddress address, SSLContext tls, ErrorListener errors) throws IOException {
+    if (tls != null) {
+      HttpsServer s = HttpsServer.create(address, 128);
+      s.setHttpsConfigurator(new HttpsConfigurator(tls));
+      server = s;
+    } else {
+      server = HttpServer.create(address, 128);
+    }
+    this.errors = errors;
+    pool = Executors.newFixedThreadPool(64, r -> {
+      Thread t = new Thread(r, "airlock-server");
+      t.setDaemon(true);
+      return t;
+    });
+    server.setExecutor(pool);
+    server.createContext("/", this::dispatch);
+  }
+
+  int port() {
+    return server.getAddress().getPort();
+  }
+
+  /** Routes {@code method} on paths matching {@code pattern} (groups become {@link Request#param}). */
+  Web on(String method, String pattern, Handler h) {
+    routes.add(new Route(method, Pattern.compile(pattern), h));
+    return this;
+  }
+
+  void start() {
+    server.start();
+  }
+
+  private void dispatch(HttpExchange x) {
+    Response resp;
+    Request req = null;
+    try {
+      String path = x.getRequestURI().getPath();
+      Route found = null;
+      boolean pathKnown = false;
+      List<String> params = new ArrayList<>();
+      for (Route r : routes) {
+        Matcher m = r.path().matcher(path);
+        if (m.matches()) {
+          pathKnown = true;
+          if (r.method().equals(x.getRequestMethod())) {
+            found = r;
+            for (int i = 1; i <= m.groupCount(); i++) {
+              params.add(m.group(i));
+            }
+            break;
+          }
+        }
+      }
+      req = new Request(x, params);
+      if (found == null) {
+        resp = pathKnown ? Response.json(405, Map.of("error", "method " + x.getRequestMethod() + " not allowed"))
+            : Response.json(404, Map.of("error", "not found: " + path));
+      } else {
+        resp = found.handler().handle(req);
+      }
+    } catch (AirlockException e) {
+      if (errors != null && req != null) {
+        errors.refused(req, e);
+      }
+      resp = error(e);
+    } catch (Exception e) {
+      resp = Response.json(500, Map.of("error", "internal error: " + e.getClass().getSimpleName(),
+          "fix", "see the server's log"));
+      System.err.println("airlock server: " + x.getRequestMethod() + " " + x.getRequestURI().getPath() + ": " + e);
+    }
+    send(x, resp);
+  }
+
+  static Response error(AirlockException e) {
+    int status = switch (e.kind()) {
+      case BAD_INPUT -> 400;
+      case DENIED -> e.get("status").map(Integer::parseInt).orElse(403);
+      case LICENSE -> 403;
+      case REMOTE -> 502;
+      default -> 500;
+    };
+    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("error", e.getMessage());
+    e.fix().ifPresent(f -> body.put("fix", f));
+    e.get(AirlockException.CHECK).ifPresent(c -> body.put("check", c));
+    return Response.json(status, body);
+  }
+
+  private static void send(HttpExchange x, Response r) {
+    try {
+      var h = x.getResponseHeaders();
+      h.set("Cache-Control", "no-store");
+      h.set("X-Content-Type-Options", "nosniff");
+      h.set("X-Frame-Options", "DENY");
+      h.set("Referrer-Policy", "no-referrer");
+      h.set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self' https: http:");
+      if (r.contentType() != null) {
+        h.set("Content-Type", r.contentType());
+      }
+      r.headers().forEach(h::set);
+      x.sendResponseHeaders(r.status(), r.body().length == 0 ? -1 : r.body().length);
+      if (r.body().length > 0) {
+        x.getResponseBody().write(r.body());
+      }
+    } catch (IOException e) {
+      // the client went away
+    } finally {
+      x.close();
+    }
+  }
+
+  static String escape(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    pool.shutdownNow();
+  }
+}

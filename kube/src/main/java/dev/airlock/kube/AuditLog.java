@@ -1,0 +1,304 @@
+package dev.airlock.kube;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.airlock.error.AirlockException;
+import dev.airlock.error.AirlockException.Kind;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The audit trail: one JSON event per action (who, what, when, from where, the result), written to stdout for the
+ * cluster's log pipeline and appended to a tamper-evident log in the cluster. Each event carries the hash of the one
+ * before it and its own ({@code sha256(prev + event)}), so editing, removing or reordering any stored event breaks
+ * the chain at that event ({@link #verify}). Events live in ConfigMaps of at most {@value #SEGMENT_EVENTS} events
+ * ({@code airlock-audit-00000001}, …); appends use optimistic concurrency, so several writers (two server replicas,
+ * the CLI) keep one chain; segments older than the retention are deleted whole, and the chain then starts at the
+ * first kept segment's recorded predecessor hash.
+ */
+public final class AuditLog {
+
+  public static final String LABEL = "airlock.dev/audit";
+  public static final String PREFIX = "airlock-audit-";
+  static final String PREV = "airlock.dev/prev-hash";
+  static final String EVENTS = "events.jsonl";
+  public static final int SEGMENT_EVENTS = 200;
+  static final String GENESIS = "0".repeat(64);
+  private static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS,
+      true);
+
+  /** One event as the caller gives it. */
+  public record Event(String actor, String action, String target, String result, String source,
+      Map<String, Object> details) {
+    public Event {
+      details = details == null ? Map.of() : Map.copyOf(details);
+    }
+
+    public static Event of(String actor, String action, String target, String result, String source) {
+      return new Event(actor, action, target, result, source, Map.of());
+    }
+
+    public Event with(String key, Object value) {
+      Map<String, Object> d = new TreeMap<>(details);
+      if (value != null) {
+        d.put(key, value);
+      }
+      return new Event(actor, action, target, result, source, d);
+    }
+  }
+
+  /** What {@link #verify} found: the events checked, and the first broken link or null. */
+  public record Verification(int events, int segments, String broken) {
+    public boolean intact() {
+      return broken == null;
+    }
+  }
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final Clock clock;
+  private final PrintStream out;
+
+  /** @param out where each event is also printed as a JSON line (the server's stdout), or null */
+  public AuditLog(KubernetesClient client, String namespace, Clock clock, PrintStream out) {
+    this.client = client;
+    this.namespace = namespace;
+    this.clock = clock;
+    this.out = out;
+  }
+
+  /** Appends {@code e} to the chain (and prints it); returns the stored line. */
+  public String record(Event e) {
+    for (int attempt = 0; attempt < 20; attempt++) {
+      List<ConfigMap> segments = segments();
+      ConfigMap last = segments.isEmpty() ? null : segments.get(segments.size() - 1);
+      List<String> lines = last == null ? List.of() : lines(last);
+      String prev = lines.isEmpty() ? (last == null ? GENESIS : prevOf(last)) : hashOf(lines.get(lines.size() - 1));
+      long seq = lines.isEmpty() ? 1 : seqOf(lines.get(lines.size() - 1)) + 1;
+      String line = line(e, seq, prev);
+      try {
+        if (last == null || lines.size() >= SEGMENT_EVENTS) {
+          int index = last == null ? 1 : index(last) + 1;
+          client.configMaps().inNamespace(namespace).resource(new ConfigMapBuilder().withNewMetadata()
+              .withName(PREFIX + String.format("%08d", index)).withNamespace(namespace)
+              .addToLabels(LABEL, "true").addToLabels(KubeTarget.LABEL_MANAGED_BY, KubeTarget.MANAGER)
+              .addToAnnotations(PREV, prev).endMetadata().withData(Map.of(EVENTS, line + "\n")).build()).create();
+        } else {
+          ConfigMap next = new ConfigMapBuilder(last).build();
+          next.getData().put(EVENTS, String.join("\n", lines) + "\n" + line + "\n");
+          client.configMaps().inNamespace(namespace).resource(next).update(); // fails on a concurrent append
+        }
+        if (out != null) {
+          out.println(line);
+          out.flush();
+        }
+        return line;
+      } catch (KubernetesClientException ex) {
+        if (ex.getCode() == 404 && ex.getMessage() != null && ex.getMessage().contains("namespaces")) {
+          throw new AirlockException(Kind.REMOTE, "cannot write the audit log: namespace " + namespace
+              + " does not exist", "install airlock first, or pass its namespace", ex);
+        }
+        if (ex.getCode() != 409) {
+          throw new AirlockException(Kind.REMOTE, "cannot write the audit log: " + ex.getMessage(),
+              "check the cluster and the rights on ConfigMaps in " + namespace, ex);
+        }
+        // another writer appended first: read again
+      }
+    }
+    throw new AirlockException(Kind.REMOTE, "cannot append to the audit log: too many concurrent writers",
+        "try again");
+  }
+
+  private String line(Event e, long seq, String prev) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("seq", seq);
+    n.put("time", clock.instant().toString());
+    n.put("actor", e.actor());
+    n.put("action", e.action());
+    n.put("target", e.target());
+    n.put("result", e.result());
+    n.put("source", e.source());
+    n.set("details", JSON.valueToTree(new TreeMap<>(e.details())));
+    n.put("prev", prev);
+    n.put("hash", hash(prev, canonical(n)));
+    try {
+      return JSON.writeValueAsString(n);
+    } catch (JsonProcessingException ex) {
+      throw new IllegalStateException(ex);
+    }
+  }
+
+  /** The event without its {@code hash}, as hashed. */
+  private static String canonical(ObjectNode n) {
+    ObjectNode copy = n.deepCopy();
+    copy.remove("hash");
+    try {
+      return JSON.writeValueAsString(JSON.treeToValue(copy, Object.class));
+    } catch (JsonProcessingException ex) {
+      throw new IllegalStateException(ex);
+    }
+  }
+
+  static String hash(String prev, String canonical) {
+    try {
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      d.update(prev.getBytes(StandardCharsets.US_ASCII));
+      d.update(canonical.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d.digest());
+    } catch (NoSuchAlgorithmException ex) {
+      throw new IllegalStateException(ex);
+    }
+  }
+
+  /** The stored events, oldest first, from {@code since} on. */
+  public List<Map<String, Object>> export(Instant since) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (ConfigMap cm : segments()) {
+      for (String line : lines(cm)) {
+        try {
+          @SuppressWarnings("unchecked")
+          Map<String, Object> e = JSON.readValue(line, Map.class);
+          if (since == null || !Instant.parse(String.valueOf(e.get("time"))).isBefore(since)) {
+            out.add(e);
+          }
+        } catch (JsonProcessingException | RuntimeException ex) {
+          throw new AirlockException(Kind.VERIFICATION, "audit segment " + cm.getMetadata().getName() + " holds a "
+              + "line that is not an event", "run airlock audit verify to find where the log was changed", ex);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Checks the chain: each event's hash, each link to the one before, and the sequence numbers. */
+  public Verification verify() {
+    List<ConfigMap> segments = segments();
+    String prev = null;
+    long seq = -1;
+    int count = 0;
+    for (ConfigMap cm : segments) {
+      String name = cm.getMetadata().getName();
+      String recorded = prevOf(cm);
+      if (prev != null && !prev.equals(recorded)) {
+        return new Verification(count, segments.size(), name + ": the segment does not continue the one before "
+            + "(a segment was removed or replaced)");
+      }
+      prev = recorded;
+      for (String line : lines(cm)) {
+        ObjectNode n;
+        try {
+          n = (ObjectNode) JSON.readTree(line);
+        } catch (JsonProcessingException | ClassCastException ex) {
+          return new Verification(count, segments.size(), name + ": event after seq " + seq + " is not valid JSON");
+        }
+        long s = n.path("seq").asLong(-1);
+        if (seq >= 0 && s != seq + 1) {
+          return new Verification(count, segments.size(), name + ": event " + s + " follows " + seq
+              + " (an event was removed or reordered)");
+        }
+        if (!prev.equals(n.path("prev").asText())) {
+          return new Verification(count, segments.size(), name + ": event " + s + " does not link to the event "
+              + "before it (an event was removed, reordered or edited)");
+        }
+        String expected = hash(prev, canonical(n));
+        if (!expected.equals(n.path("hash").asText())) {
+          return new Verification(count, segments.size(), name + ": event " + s + " was changed after it was "
+              + "written (its hash does not match its content)");
+        }
+        prev = expected;
+        seq = s;
+        count++;
+      }
+    }
+    return new Verification(count, segments.size(), null);
+  }
+
+  /** Deletes segments whose newest event is older than {@code retention}; the last segment always stays. */
+  public int expire(Duration retention) {
+    List<ConfigMap> segments = segments();
+    Instant cutoff = clock.instant().minus(retention);
+    int deleted = 0;
+    for (int i = 0; i < segments.size() - 1; i++) {
+      List<String> lines = lines(segments.get(i));
+      if (lines.isEmpty()) {
+        continue;
+      }
+      try {
+        Instant newest = Instant.parse(JSON.readTree(lines.get(lines.size() - 1)).path("time").asText());
+        if (newest.isBefore(cutoff)) {
+          client.configMaps().inNamespace(namespace).withName(segments.get(i).getMetadata().getName()).delete();
+          deleted++;
+        } else {
+          break;
+        }
+      } catch (JsonProcessingException | RuntimeException ex) {
+        break; // leave a damaged segment for verify to name
+      }
+    }
+    return deleted;
+  }
+
+  private List<ConfigMap> segments() {
+    List<ConfigMap> list = new ArrayList<>(client.configMaps().inNamespace(namespace).withLabel(LABEL, "true").list()
+        .getItems());
+    list.removeIf(c -> !c.getMetadata().getName().startsWith(PREFIX));
+    list.sort(Comparator.comparingInt(AuditLog::index));
+    return list;
+  }
+
+  private static int index(ConfigMap c) {
+    try {
+      return Integer.parseInt(c.getMetadata().getName().substring(PREFIX.length()));
+    } catch (NumberFormatException e) {
+      return Integer.MAX_VALUE;
+    }
+  }
+
+  private static List<String> lines(ConfigMap c) {
+    String text = c.getData() == null ? null : c.getData().get(EVENTS);
+    if (text == null || text.isBlank()) {
+      return List.of();
+    }
+    return text.lines().filter(l -> !l.isBlank()).toList();
+  }
+
+  private static String prevOf(ConfigMap c) {
+    Map<String, String> a = c.getMetadata().getAnnotations();
+    return a == null || a.get(PREV) == null ? GENESIS : a.get(PREV);
+  }
+
+  private static String hashOf(String line) {
+    try {
+      return JSON.readTree(line).path("hash").asText();
+    } catch (JsonProcessingException e) {
+      throw new AirlockException(Kind.VERIFICATION, "the audit log's last event is not valid JSON",
+          "run airlock audit verify", e);
+    }
+  }
+
+  private static long seqOf(String line) {
+    try {
+      return JSON.readTree(line).path("seq").asLong();
+    } catch (JsonProcessingException e) {
+      throw new AirlockException(Kind.VERIFICATION, "the audit log's last event is not valid JSON",
+          "run airlock audit verify", e);
+    }
+  }
+}
