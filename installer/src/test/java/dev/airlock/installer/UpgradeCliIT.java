@@ -134,6 +134,14 @@ class UpgradeCliIT {
     assertThat(back.out()).contains("platform is at 1.4.0 in " + namespace + " (was 1.5.0)");
     assertThat(cluster.client().apps().deployments().inNamespace(namespace).withName("platform-controller")
         .get().getSpec().getReplicas()).isEqualTo(1);
+
+    // The CLI's operations are in the installation's audit log, with how each ended.
+    Cli.Run audit = airlock("audit", "export", "--output", "json");
+    assertThat(audit.exit()).as(audit.toString()).isZero();
+    assertThat(audit.out()).contains("\"action\":\"install\"", "\"action\":\"upgrade\"", "\"from\":\"1.4.0\"",
+        "\"to\":\"1.5.0\"", "\"result\":\"rolled-back\"", "\"action\":\"rollback\"", "\"result\":\"succeeded\"");
+    Cli.Run verify = airlock("audit", "verify");
+    assertThat(verify.exit()).as(verify.toString()).isZero();
   }
 
   @Test

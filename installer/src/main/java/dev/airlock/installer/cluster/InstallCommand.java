@@ -59,8 +59,8 @@ public class InstallCommand implements Callable<Integer> {
   static int run(DeployRequest request, boolean yes, ClusterOptions cluster, OutputOptions output) {
     Console console = new Console(output);
     try (KubeTarget kube = cluster.connect()) {
-      OperationResult r = new Deployer(kube, cluster.namespace).confirm(plan -> Confirm.ask(yes, plan))
-          .addEventHandler(console).run(request);
+      OperationResult r = OperationAudit.run(kube, cluster.namespace, request.kind(), () -> new Deployer(kube,
+          cluster.namespace).confirm(plan -> Confirm.ask(yes, plan)).addEventHandler(console).run(request));
       console.result(Results.text(r), r);
     }
     return 0;

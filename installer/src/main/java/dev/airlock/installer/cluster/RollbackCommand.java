@@ -43,8 +43,9 @@ public class RollbackCommand implements Callable<Integer> {
   public Integer call() {
     Console console = new Console(output);
     try (KubeTarget kube = cluster.connect()) {
-      OperationResult r = new Rollback(kube, cluster.namespace).events(console).confirm(p -> Confirm.ask(yes, p))
-          .run(Optional.ofNullable(toVersion), dryRun, timeout, waitReady);
+      OperationResult r = OperationAudit.run(kube, cluster.namespace, "rollback", () -> new Rollback(kube,
+          cluster.namespace).events(console).confirm(p -> Confirm.ask(yes, p)).run(Optional.ofNullable(toVersion),
+          dryRun, timeout, waitReady));
       console.result(Results.text(r), r);
       return 0;
     }

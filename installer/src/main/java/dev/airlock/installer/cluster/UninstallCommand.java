@@ -32,8 +32,8 @@ public class UninstallCommand implements Callable<Integer> {
   public Integer call() {
     Console console = new Console(output);
     try (KubeTarget kube = cluster.connect()) {
-      OperationResult r = new Uninstaller(kube, cluster.namespace).events(console)
-          .confirm(p -> Confirm.ask(yes, p)).run(purge, dryRun);
+      OperationResult r = OperationAudit.run(kube, cluster.namespace, "uninstall", () -> new Uninstaller(kube,
+          cluster.namespace).events(console).confirm(p -> Confirm.ask(yes, p)).run(purge, dryRun));
       console.result(Results.text(r), r);
       return 0;
     }
