@@ -75,6 +75,8 @@ public final class AuditLog {
   private final String namespace;
   private final Clock clock;
   private final PrintStream out;
+  private ConfigMap tail; // the last segment as this process wrote it, or null: read the segments
+  private final List<Pending> queue = new ArrayList<>();
 
   /** @param out where each event is also printed as a JSON line (the server's stdout), or null */
   public AuditLog(KubernetesClient client, String namespace, Clock clock, PrintStream out) {
@@ -84,32 +86,95 @@ public final class AuditLog {
     this.out = out;
   }
 
-  /** Appends {@code e} to the chain (and prints it); returns the stored line. */
+  /** An event waiting for the writer. Its fields are read and written under the log's monitor. */
+  private static final class Pending {
+    final Event event;
+    String line;
+    RuntimeException error;
+    boolean done;
+
+    Pending(Event event) {
+      this.event = event;
+    }
+  }
+
+  /**
+   * Appends {@code e} to the chain (and prints it) and returns the stored line once it is in the cluster. Concurrent
+   * callers in one process are group-committed: whoever holds the writer's turn appends every event queued so far in
+   * one update, starting from the last segment this process wrote (its resourceVersion makes a stale copy fail, and
+   * then the segments are read again). So an append costs one update, shared, not a read of the whole log.
+   */
   public String record(Event e) {
-    for (int attempt = 0; attempt < 20; attempt++) {
-      List<ConfigMap> segments = segments();
-      ConfigMap last = segments.isEmpty() ? null : segments.get(segments.size() - 1);
+    Pending mine = new Pending(e);
+    synchronized (queue) {
+      queue.add(mine);
+    }
+    synchronized (this) {
+      if (!mine.done) {
+        List<Pending> batch;
+        synchronized (queue) {
+          batch = new ArrayList<>(queue);
+          queue.clear();
+        }
+        try {
+          List<String> lines = append(batch.stream().map(p -> p.event).toList());
+          for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).line = lines.get(i);
+          }
+        } catch (RuntimeException ex) {
+          batch.forEach(p -> p.error = ex);
+        }
+        batch.forEach(p -> p.done = true);
+      }
+      if (mine.error != null) {
+        throw mine.error;
+      }
+      return mine.line;
+    }
+  }
+
+  /** Appends the events in order, as few updates as the segment size allows; returns their lines. */
+  private List<String> append(List<Event> events) {
+    List<String> written = new ArrayList<>();
+    int attempts = 0;
+    while (written.size() < events.size()) {
+      if (++attempts > 20) {
+        throw new AirlockException(Kind.REMOTE, "cannot append to the audit log: too many concurrent writers",
+            "try again");
+      }
+      ConfigMap last = tail;
+      if (last == null) {
+        List<ConfigMap> segments = segments();
+        last = segments.isEmpty() ? null : segments.get(segments.size() - 1);
+      }
       List<String> lines = last == null ? List.of() : lines(last);
       String prev = lines.isEmpty() ? (last == null ? GENESIS : prevOf(last)) : hashOf(lines.get(lines.size() - 1));
       long seq = lines.isEmpty() ? 1 : seqOf(lines.get(lines.size() - 1)) + 1;
-      String line = line(e, seq, prev);
+      boolean fresh = last == null || lines.size() >= SEGMENT_EVENTS;
+      int room = fresh ? SEGMENT_EVENTS : SEGMENT_EVENTS - lines.size();
+      String segmentPrev = prev;
+      List<String> adding = new ArrayList<>();
+      for (Event e : events.subList(written.size(), Math.min(events.size(), written.size() + room))) {
+        String line = line(e, seq++, prev);
+        prev = hashOf(line);
+        adding.add(line);
+      }
+      String text = String.join("\n", adding) + "\n";
       try {
-        if (last == null || lines.size() >= SEGMENT_EVENTS) {
+        if (fresh) {
           int index = last == null ? 1 : index(last) + 1;
-          client.configMaps().inNamespace(namespace).resource(new ConfigMapBuilder().withNewMetadata()
+          tail = null;
+          tail = client.configMaps().inNamespace(namespace).resource(new ConfigMapBuilder().withNewMetadata()
               .withName(PREFIX + String.format("%08d", index)).withNamespace(namespace)
               .addToLabels(LABEL, "true").addToLabels(KubeTarget.LABEL_MANAGED_BY, KubeTarget.MANAGER)
-              .addToAnnotations(PREV, prev).endMetadata().withData(Map.of(EVENTS, line + "\n")).build()).create();
+              .addToAnnotations(PREV, segmentPrev).endMetadata().withData(new java.util.HashMap<>(Map.of(EVENTS,
+              text))).build()).create();
         } else {
           ConfigMap next = new ConfigMapBuilder(last).build();
-          next.getData().put(EVENTS, String.join("\n", lines) + "\n" + line + "\n");
-          client.configMaps().inNamespace(namespace).resource(next).update(); // fails on a concurrent append
+          next.getData().put(EVENTS, String.join("\n", lines) + "\n" + text);
+          tail = null;
+          tail = client.configMaps().inNamespace(namespace).resource(next).update(); // fails on a concurrent append
         }
-        if (out != null) {
-          out.println(line);
-          out.flush();
-        }
-        return line;
       } catch (KubernetesClientException ex) {
         if (ex.getCode() == 404 && ex.getMessage() != null && ex.getMessage().contains("namespaces")) {
           throw new AirlockException(Kind.REMOTE, "cannot write the audit log: namespace " + namespace
@@ -119,11 +184,15 @@ public final class AuditLog {
           throw new AirlockException(Kind.REMOTE, "cannot write the audit log: " + ex.getMessage(),
               "check the cluster and the rights on ConfigMaps in " + namespace, ex);
         }
-        // another writer appended first: read again
+        continue; // another writer appended first: read again
       }
+      if (out != null) {
+        adding.forEach(out::println);
+        out.flush();
+      }
+      written.addAll(adding);
     }
-    throw new AirlockException(Kind.REMOTE, "cannot append to the audit log: too many concurrent writers",
-        "try again");
+    return written;
   }
 
   private String line(Event e, long seq, String prev) {

@@ -231,6 +231,25 @@ public final class RbacStore {
     return ensureUser(user, null);
   }
 
+  /**
+   * Records a login: the user and the time (seats count users active in the last 30 days). Returns whether their
+   * RBAC needs reconciling: a new user, or other groups or attributes than recorded.
+   */
+  public boolean recordLogin(User user, java.time.Instant at) {
+    ServiceAccount before;
+    try {
+      before = client.serviceAccounts().inNamespace(namespace).withName("user-" + UserName.of(user.username())).get();
+    } catch (KubernetesClientException e) {
+      throw failure("read user " + user.username(), e);
+    }
+    ServiceAccount after = ensureUser(user, at);
+    Map<String, String> was = before == null || before.getMetadata().getAnnotations() == null ? Map.of()
+        : before.getMetadata().getAnnotations();
+    Map<String, String> now = after.getMetadata().getAnnotations();
+    return before == null || !java.util.Objects.equals(was.get(GROUPS), now.get(GROUPS))
+        || !java.util.Objects.equals(was.get(ATTRIBUTES), now.get(ATTRIBUTES));
+  }
+
   /** Records a user and, when given, the time of their login (seats count users active in the last 30 days). */
   public ServiceAccount ensureUser(User user, java.time.Instant lastLogin) {
     try {

@@ -71,6 +71,8 @@ public final class AirlockServer implements AutoCloseable {
 
   static final Duration MIN_TOKEN = Duration.ofMinutes(10);
   static final Duration SEAT_WINDOW = Duration.ofDays(30);
+  /** How long a read of the stored roles serves requests: a role or mapping change reaches tokens within this. */
+  static final Duration ROLES_TTL = Duration.ofSeconds(2);
   static final String ADMIN_SECRET = "airlock-admin";
   static final String SSO_CONFIGMAP = "airlock-sso";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -85,6 +87,11 @@ public final class AirlockServer implements AutoCloseable {
   private final RbacStore rbac;
   private final AuditLog audit;
   private final DeveloperNamespaces namespaces;
+  private final Ttl<RoleSet> roles;
+  private final java.util.concurrent.atomic.AtomicLong reconcileRequests = new java.util.concurrent.atomic.AtomicLong();
+  private final Object reconcileLock = new Object();
+  private long reconciledUpTo; // guarded by reconcileLock
+  private final Ttl<Catalog> catalog;
   private final Web web;
   private final ScheduledExecutorService background;
   private final Map<String, Deque> failures = new ConcurrentHashMap<>();
@@ -102,7 +109,9 @@ public final class AirlockServer implements AutoCloseable {
     this.replays = new KubeReplayCache(client, settings.namespace());
     this.rbac = new RbacStore(client, settings.namespace());
     this.audit = new AuditLog(client, settings.namespace(), clock, auditOut);
-    this.namespaces = new DeveloperNamespaces(client, rbac, audit);
+    this.namespaces = new DeveloperNamespaces(client, rbac, audit, this::reconcileRbac);
+    this.roles = new Ttl<>(rbac::read, ROLES_TTL, clock);
+    this.catalog = new Ttl<>(() -> Catalog.discover(client), Duration.ofMinutes(1), clock);
     this.web = new Web(settings.listen(), settings.tls(), this::refused);
     this.background = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "airlock-server-sweeper");
@@ -181,8 +190,8 @@ public final class AirlockServer implements AutoCloseable {
     });
     web.on("POST", "/api/v1/namespaces", r -> {
       Sessions.Session s = developer(r);
-      return Web.Response.json(201, namespaces.create(policyOf(s), new Authorizer(rbac.read(), Catalog.discover(
-          client)), r.json().path("name").asText(null), r.remote()));
+      return Web.Response.json(201, namespaces.create(policyOf(s), clusterAuthorizer(), r.json().path("name")
+          .asText(null), r.remote()));
     });
     web.on("DELETE", "/api/v1/namespaces/([a-z0-9-]+)", r -> Web.Response.json(namespaces.delete(policyOf(
         developer(r)), r.param(0), r.remote())));
@@ -298,8 +307,7 @@ public final class AirlockServer implements AutoCloseable {
 
   /** A verified identity becomes a session: roles, seat, user record, RBAC, then the session itself. */
   private Map<String, Object> admit(Identity id, String from) {
-    RoleSet roles = rbac.read();
-    Authorizer auth = new Authorizer(roles, Catalog.discover(client));
+    Authorizer auth = clusterAuthorizer();
     User user = User.of(id);
     Policy policy = auth.policy(user);
     if (policy.roles().isEmpty()) {
@@ -309,8 +317,10 @@ public final class AirlockServer implements AutoCloseable {
     }
     checkSeat(UserName.of(id.username()));
     Instant now = clock.instant();
-    rbac.ensureUser(user, now);
-    rbac.reconcile(auth, true);
+    boolean changed = rbac.recordLogin(user, now);
+    if (changed || client.namespaces().withName(new Compiler(auth).personalNamespace(policy)).get() == null) {
+      reconcileRbac();
+    }
     Instant expires = id.sessionExpires().isAfter(now) ? id.sessionExpires() : now.plus(Duration.ofHours(8));
     Sessions.Created s = sessions.create(id.username(), id.groups(), id.connector(), expires, false);
     audit.record(AuditLog.Event.of(id.username(), "login", id.connector(), "success", from)
@@ -386,8 +396,7 @@ public final class AirlockServer implements AutoCloseable {
       throw new AirlockException(Kind.DENIED, "the break-glass admin has no Kubernetes identity",
           "use an admin kubeconfig for Kubernetes");
     }
-    RoleSet roles = rbac.read();
-    Authorizer auth = new Authorizer(roles, Catalog.builtIn());
+    Authorizer auth = authorizer();
     Policy p = auth.policy(new User(s.username(), s.groups()));
     if (p.roles().isEmpty()) {
       throw Sessions.refused("no airlock role maps to your groups any more", "ask an admin");
@@ -429,8 +438,7 @@ public final class AirlockServer implements AutoCloseable {
       out.put("namespaces", List.of());
       return Web.Response.json(out);
     }
-    RoleSet roles = rbac.read();
-    Authorizer auth = new Authorizer(roles, Catalog.builtIn());
+    Authorizer auth = authorizer();
     Policy p = auth.policy(new User(s.username(), s.groups()));
     out.put("roles", p.roles());
     List<String> namespaces = new ArrayList<>();
@@ -453,6 +461,23 @@ public final class AirlockServer implements AutoCloseable {
     return Web.Response.json(out);
   }
 
+  /**
+   * Reconciles the cluster's RBAC with every recorded user. Concurrent callers share the work: a caller returns once a
+   * reconciliation that began after its call has finished, so 100 simultaneous first logins cost a few passes, not
+   * 100.
+   */
+  void reconcileRbac() {
+    long mine = reconcileRequests.incrementAndGet();
+    synchronized (reconcileLock) {
+      if (reconciledUpTo >= mine) {
+        return;
+      }
+      long upTo = reconcileRequests.get();
+      rbac.reconcile(clusterAuthorizer(), true);
+      reconciledUpTo = upTo;
+    }
+  }
+
   /** The session of a developer (the break-glass admin has no namespaces). */
   private Sessions.Session developer(Web.Request r) {
     Sessions.Session s = sessions.find(r.bearer());
@@ -463,8 +488,14 @@ public final class AirlockServer implements AutoCloseable {
     return s;
   }
 
+  /** The roles with the built-in catalog: enough for decisions and limits. */
   private Authorizer authorizer() {
-    return new Authorizer(rbac.read(), Catalog.builtIn());
+    return new Authorizer(roles.get(), Catalog.builtIn());
+  }
+
+  /** The roles with the cluster's discovery (CRDs included): for compiling RBAC. */
+  private Authorizer clusterAuthorizer() {
+    return new Authorizer(roles.get(), catalog.get());
   }
 
   private Policy policyOf(Sessions.Session s) {
@@ -503,7 +534,7 @@ public final class AirlockServer implements AutoCloseable {
       }
       if (!s.admin()) {
         subject = s.username();
-        policy = new Authorizer(rbac.read(), Catalog.builtIn()).policy(new User(s.username(), s.groups()));
+        policy = authorizer().policy(new User(s.username(), s.groups()));
       }
     }
     List<Map<String, Object>> access = new ArrayList<>();
@@ -575,7 +606,7 @@ public final class AirlockServer implements AutoCloseable {
     if (s.admin()) {
       return s;
     }
-    Policy p = new Authorizer(rbac.read(), Catalog.builtIn()).policy(new User(s.username(), s.groups()));
+    Policy p = authorizer().policy(new User(s.username(), s.groups()));
     if (!p.platformPermissions().contains("users")) {
       throw new AirlockException(Kind.DENIED, s.username() + " lacks the platform permission 'users'",
           "an admin's role needs platform: [users]");
@@ -652,6 +683,8 @@ public final class AirlockServer implements AutoCloseable {
       sessions.expire();
       logins.expire();
       replays.expire(now);
+      // Namespaces created since, and role changes made elsewhere, get their RBAC without waiting for a login.
+      reconcileRbac();
     } catch (RuntimeException e) {
       System.err.println("airlock server: sweep failed: " + e.getMessage());
     }

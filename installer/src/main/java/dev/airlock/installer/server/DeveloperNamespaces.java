@@ -31,11 +31,13 @@ final class DeveloperNamespaces {
   private final KubernetesClient client;
   private final RbacStore rbac;
   private final AuditLog audit;
+  private final Runnable reconcile;
 
-  DeveloperNamespaces(KubernetesClient client, RbacStore rbac, AuditLog audit) {
+  DeveloperNamespaces(KubernetesClient client, RbacStore rbac, AuditLog audit, Runnable reconcile) {
     this.client = client;
     this.rbac = rbac;
     this.audit = audit;
+    this.reconcile = reconcile;
   }
 
   record Listing(String personal, List<Map<String, Object>> extra, int allowed) {}
@@ -87,7 +89,7 @@ final class DeveloperNamespaces {
           "the server's ServiceAccount needs create on namespaces", e);
     }
     // Its Role, RoleBinding, quota and limits: the personal namespace's, for the owner.
-    rbac.reconcile(auth, true);
+    reconcile.run();
     audit.record(AuditLog.Event.of(p.username(), "namespace-create", name, "success", remote));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("name", name);

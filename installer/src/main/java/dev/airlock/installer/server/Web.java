@@ -142,6 +142,14 @@ final class Web implements AutoCloseable {
     void refused(Request r, AirlockException e);
   }
 
+  static {
+    // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle's algorithm and the client's
+    // delayed ACK hold the body back ~40 ms. Read once, when the JDK's server classes load, so set it before them.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
   Web(InetSocketAddress address, SSLContext tls, ErrorListener errors) throws IOException {
     if (tls != null) {
       HttpsServer s = HttpsServer.create(address, 128);
