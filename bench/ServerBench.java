@@ -79,7 +79,7 @@ public class ServerBench {
           """), true);
       var config = client.getConfiguration();
       AirlockServer server = AirlockServer.start(client, new AirlockServer.Settings(NS, new InetSocketAddress(
-          "127.0.0.1", 0), null, null, config.getMasterUrl(), null, "airlock-registry", Duration.ofMinutes(60)),
+          "127.0.0.1", 0), null, null, config.getMasterUrl(), null, "airlock-registry", Duration.ofMinutes(60), Duration.ofDays(365)),
           Clock.systemUTC(), null);
       String base = "http://127.0.0.1:" + server.port();
       if (System.getenv("PROBE") != null) {

@@ -191,7 +191,21 @@ class ServerIT {
     Path cwd = Files.createDirectories(dir.resolve("login-" + user));
     Process p = Cli.start(cwd, Map.of(), "login", "--server", url, "--connector", connector, "--kubeconfig-out",
         dir.resolve(user + ".kubeconfig").toString(), "--no-browser", "--output", "json");
-    URI start = URI.create(awaitLine(cwd, p, "login-url", 60).path("url").asText());
+    JsonNode printed = awaitLine(cwd, p, "login-url", 60);
+    URI start = URI.create(printed.path("url").asText());
+    if (connector.equals("corp-saml")) {
+      // Another device: the short URL and the code typed there (a wrong code first), instead of the login's URL.
+      URI device = URI.create(printed.path("verificationUrl").asText());
+      assertThat(HTTP.send(HttpRequest.newBuilder(device).build(), HttpResponse.BodyHandlers.ofString()).body())
+          .contains("<form method=post");
+      assertThat(postCode(device, "KMQR-7XTA").statusCode()).isEqualTo(404);
+      String code = printed.path("userCode").asText();
+      assertThat(code).matches("[A-Z0-9]{4}-[A-Z0-9]{4}");
+      HttpResponse<String> typed = postCode(device, code.toLowerCase(java.util.Locale.ROOT).replace("-", " "));
+      assertThat(typed.statusCode()).isEqualTo(302);
+      start = URI.create(typed.headers().firstValue("Location").orElseThrow());
+      assertThat(start.getPath()).isEqualTo(URI.create(printed.path("url").asText()).getPath());
+    }
     BrowserSession browser = new BrowserSession();
     BrowserSession.Handoff h = browser.login(start, kc.base(), user, CorpRealm.password(user));
     BrowserSession.Page page = h.redirect() != null ? browser.get(h.redirect()) : browser.post(h.formAction(),
@@ -200,6 +214,12 @@ class ServerIT {
     Cli.Run run = new Cli.Run(p.exitValue(), Files.readString(cwd.resolve(".out")), Files.readString(cwd.resolve(
         ".err")) + "\n--- page " + page.status() + "\n" + page.body());
     return run;
+  }
+
+  static HttpResponse<String> postCode(URI device, String code) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(device).header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString("code=" + java.net.URLEncoder.encode(code,
+            java.nio.charset.StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   static Cli.Run kubectl(String user, String... args) throws Exception {
@@ -453,10 +473,26 @@ class ServerIT {
         .isEqualTo(401);
     assertThat(me(replica2, "as1." + "0".repeat(24) + "." + "A".repeat(43))).as("forged").isEqualTo(401);
     assertThat(me(replica2, "garbage")).isEqualTo(401);
+    // One replica holds the lease and does the background work; the other only serves.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+    int leaders;
+    do {
+      Thread.sleep(500);
+      leaders = (leader(replica1) ? 1 : 0) + (leader(replica2) ? 1 : 0);
+    } while (leaders != 1 && System.nanoTime() < deadline);
+    assertThat(leaders).as("replicas holding " + "airlock-server-leader").isEqualTo(1);
+    assertThat(cluster.client().leases().inNamespace(ns).withName("airlock-server-leader").get().getSpec()
+        .getHolderIdentity()).isNotBlank();
     server.destroy();
     server.waitFor(20, TimeUnit.SECONDS);
     server = first;
     url = replica1;
+  }
+
+  static boolean leader(String server) throws Exception {
+    String body = HTTP.send(HttpRequest.newBuilder(URI.create(server + "/healthz")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    return JSON.readTree(body).path("leader").asBoolean();
   }
 
   static int me(String server, String credential) throws Exception {

@@ -67,9 +67,11 @@ public final class AirlockServer implements AutoCloseable {
 
   /** What the server needs to know about itself. */
   public record Settings(String namespace, InetSocketAddress listen, SSLContext tls, URI publicUrl, String kubeApiUrl,
-      String kubeCaData, String registryService, Duration defaultTokenLifetime) {}
+      String kubeCaData, String registryService, Duration defaultTokenLifetime, Duration auditRetention) {}
 
   static final Duration MIN_TOKEN = Duration.ofMinutes(10);
+  /** The Lease whose holder does the background work (expiry sweeps, RBAC reconciliation, audit retention). */
+  static final String LEADER_LEASE = "airlock-server-leader";
   static final Duration SEAT_WINDOW = Duration.ofDays(30);
   /** How long a read of the stored roles serves requests: a role or mapping change reaches tokens within this. */
   static final Duration ROLES_TTL = Duration.ofSeconds(2);
@@ -96,6 +98,9 @@ public final class AirlockServer implements AutoCloseable {
   private final ScheduledExecutorService background;
   private final Map<String, Deque> failures = new ConcurrentHashMap<>();
   private volatile SsoConfig sso;
+  private final java.util.concurrent.atomic.AtomicBoolean leader = new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile java.util.concurrent.CompletableFuture<?> election;
+  private volatile boolean closing;
   private volatile URI publicUrl;
 
   private AirlockServer(KubernetesClient client, Settings settings, Clock clock, PrintStream auditOut)
@@ -127,8 +132,48 @@ public final class AirlockServer implements AutoCloseable {
     AirlockServer s = new AirlockServer(client, settings, clock, auditOut);
     s.sso = s.readSsoConfig();
     s.web.start();
+    s.elect();
     s.background.scheduleWithFixedDelay(s::sweep, 1, 5, TimeUnit.MINUTES);
     return s;
+  }
+
+  /**
+   * Runs for the Lease {@value #LEADER_LEASE}: its holder does the background work, the other replicas only serve.
+   * A lost lease (a partition, a pause) ends a term; the next election starts 2 s later.
+   */
+  private void elect() {
+    if (closing) {
+      return;
+    }
+    String identity = hostName() + "/" + ProcessHandle.current().pid() + "/" + HexFormat.of().formatHex(
+        RANDOM.generateSeed(3));
+    var config = new io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder()
+        .withName("airlock-server").withLock(new io.fabric8.kubernetes.client.extended.leaderelection.resourcelock
+            .LeaseLock(settings.namespace(), LEADER_LEASE, identity)).withLeaseDuration(Duration.ofSeconds(15))
+        .withRenewDeadline(Duration.ofSeconds(10)).withRetryPeriod(Duration.ofSeconds(2)).withReleaseOnCancel()
+        .withLeaderCallbacks(new io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks(
+            () -> leader.set(true), () -> leader.set(false), who -> { }))
+        .build();
+    election = client.leaderElector().withConfig(config).build().start();
+    election.whenComplete((v, e) -> {
+      leader.set(false);
+      if (!closing) {
+        background.schedule(this::elect, 2, TimeUnit.SECONDS);
+      }
+    });
+  }
+
+  private static String hostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "unknown-host";
+    }
+  }
+
+  /** Whether this replica holds the lease and does the background work. */
+  public boolean leader() {
+    return leader.get();
   }
 
   public int port() {
@@ -171,10 +216,23 @@ public final class AirlockServer implements AutoCloseable {
   // ---- routes
 
   private void routes() {
-    web.on("GET", "/healthz", r -> Web.Response.json(Map.of("status", "ok")));
+    web.on("GET", "/healthz", r -> Web.Response.json(Map.of("status", "ok", "leader", leader.get())));
     web.on("POST", "/api/v1/logins", this::startLogin);
     web.on("GET", "/login/([0-9a-f]{24})", r -> Web.Response.redirect(logins.get(r.param(0)).url()));
     web.on("GET", "/api/v1/logins/([0-9a-f]{24})", this::pollLogin);
+    web.on("GET", "/device", r -> Web.Response.form("Log in to airlock", "Enter the code your terminal shows. "
+        + "Only enter a code from a login you started yourself: whoever started it gets your session.", "/device",
+        "code", "KMQR-7XTA"));
+    web.on("POST", "/device", r -> {
+      String id;
+      try {
+        id = logins.idByUserCode(r.form().get("code"));
+      } catch (AirlockException e) {
+        limitFailures(r);
+        throw e;
+      }
+      return Web.Response.redirect(base() + "/login/" + id);
+    });
     web.on("GET", "/sso/oidc/([a-z0-9-]+)/callback", this::oidcCallback);
     web.on("POST", "/sso/saml/([a-z0-9-]+)/acs", this::samlAcs);
     web.on("POST", "/api/v1/kube-token", this::kubeToken);
@@ -226,11 +284,13 @@ public final class AirlockServer implements AutoCloseable {
       pending = Web.JSON.writeValueAsString(start.pending());
       url = start.redirectUrl().toString();
     }
-    String poll = logins.create(id, c.name(), pending, url);
+    Logins.Created created = logins.create(id, c.name(), pending, url);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("id", id);
     out.put("url", base() + "/login/" + id);
-    out.put("poll", poll);
+    out.put("poll", created.poll());
+    out.put("verificationUrl", base() + "/device");
+    out.put("userCode", created.userCode());
     out.put("connector", c.name());
     out.put("expiresAt", clock.instant().plus(Logins.LIFETIME).toString());
     return Web.Response.json(201, out);
@@ -678,6 +738,9 @@ public final class AirlockServer implements AutoCloseable {
   }
 
   private void sweep() {
+    if (!leader.get()) {
+      return;
+    }
     try {
       Instant now = clock.instant();
       sessions.expire();
@@ -685,6 +748,7 @@ public final class AirlockServer implements AutoCloseable {
       replays.expire(now);
       // Namespaces created since, and role changes made elsewhere, get their RBAC without waiting for a login.
       reconcileRbac();
+      audit.expire(settings.auditRetention());
     } catch (RuntimeException e) {
       System.err.println("airlock server: sweep failed: " + e.getMessage());
     }
@@ -727,6 +791,10 @@ public final class AirlockServer implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
+    if (election != null) {
+      election.cancel(true); // releases the lease when this replica holds it
+    }
     background.shutdownNow();
     web.close();
   }

@@ -22,8 +22,8 @@ import picocli.CommandLine.Option;
 /** {@code airlock login}: SSO through the server, then a kubeconfig for the developer's namespace. */
 @Command(name = "login", mixinStandardHelpOptions = true, description = {"Log in to an airlock server through the "
     + "company's SSO and write a kubeconfig whose credentials are short-lived tokens from `airlock kube-token`.",
-    "Prints the URL to open (and opens a browser when there is one), waits for the login to finish, then writes "
-    + "--kubeconfig-out (0600: it holds the session). --admin logs the break-glass admin in with the password from "
+    "Prints the URL to open (and opens a browser when there is one), and a code to enter at the server's /device "
+    + "page from any other device; waits for the login to finish, then writes --kubeconfig-out (0600: it holds the session). --admin logs the break-glass admin in with the password from "
     + "standard input."})
 public class LoginCommand implements Callable<Integer> {
 
@@ -93,12 +93,15 @@ public class LoginCommand implements Callable<Integer> {
     Map<String, String> body = connector == null ? Map.of() : Map.of("connector", connector);
     JsonNode start = ServerClient.expect(client.send("POST", "/api/v1/logins", null, body), 201);
     String url = start.path("url").asText();
+    String device = start.path("verificationUrl").asText();
+    String code = start.path("userCode").asText();
     if (console.json()) {
       console.emit(Console.JSON.createObjectNode().put("type", "login-url").put("url", url)
-          .put("connector", start.path("connector").asText()));
+          .put("connector", start.path("connector").asText()).put("verificationUrl", device).put("userCode", code));
     } else {
-      System.err.println("Open this URL in a browser to log in through " + start.path("connector").asText() + ":");
+      System.err.println("To log in through " + start.path("connector").asText() + ", open this URL in a browser:");
       System.err.println("  " + url);
+      System.err.println("or, on any other device, open " + device + " and enter the code  " + code);
       System.err.println("(waiting up to " + timeout + " s; Ctrl-C stops)");
     }
     if (!noBrowser) {

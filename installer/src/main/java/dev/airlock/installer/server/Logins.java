@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -51,9 +52,38 @@ final class Logins {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
   }
 
-  /** Records a new login; returns its poll secret. */
-  String create(String id, String connector, String pendingJson, String url) {
+  /** A new login's secrets: the one the CLI polls with, and the code a person types at {@code /device}. */
+  record Created(String poll, String userCode) {}
+
+  /** Letters and digits that cannot be mistaken for one another (no 0/O, 1/I/L, 2/Z, 5/S, 8/B, U/V). */
+  static final String CODE_ALPHABET = "ACDEFGHJKMNPQRTWXY34679";
+  static final String USER_CODE = "airlock.dev/user-code";
+
+  /** A user code: 8 characters from {@link #CODE_ALPHABET} (~36 bits), shown as XXXX-XXXX. */
+  static String newUserCode() {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      sb.append(CODE_ALPHABET.charAt(RANDOM.nextInt(CODE_ALPHABET.length())));
+      if (i == 3) {
+        sb.append('-');
+      }
+    }
+    return sb.toString();
+  }
+
+  /** A typed code as stored: upper case, without dashes and spaces; null when it cannot be one. */
+  static String normalizeCode(String typed) {
+    if (typed == null) {
+      return null;
+    }
+    String c = typed.toUpperCase(java.util.Locale.ROOT).replaceAll("[\\s-]", "");
+    return c.length() == 8 && c.chars().allMatch(ch -> CODE_ALPHABET.indexOf(ch) >= 0) ? c : null;
+  }
+
+  /** Records a new login; returns its poll secret and user code. */
+  Created create(String id, String connector, String pendingJson, String url) {
     String poll = newSecret();
+    String code = newUserCode();
     Map<String, String> data = new LinkedHashMap<>();
     data.put("connector", connector);
     data.put("pending", keys.seal("login-pending:" + id, pendingJson.getBytes(StandardCharsets.UTF_8)));
@@ -63,8 +93,24 @@ final class Logins {
     data.put("expires", clock.instant().plus(LIFETIME).toString());
     Secret s = Secrets.opaque(namespace, PREFIX + id, data);
     s.getMetadata().getLabels().put(LABEL, "true");
+    s.getMetadata().getLabels().put(USER_CODE, Sessions.sha256("user-code:" + normalizeCode(code)).substring(0, 40));
     client.secrets().inNamespace(namespace).resource(s).create();
-    return poll;
+    return new Created(poll, code);
+  }
+
+  /** The id of the pending login whose user code was typed, or a refusal. */
+  String idByUserCode(String typed) {
+    String code = normalizeCode(typed);
+    if (code == null) {
+      throw refused("that is not a login code (8 letters and digits, like KMQR-7XTA)");
+    }
+    List<Secret> found = client.secrets().inNamespace(namespace).withLabel(LABEL, "true").withLabel(USER_CODE,
+        Sessions.sha256("user-code:" + code).substring(0, 40)).list().getItems();
+    if (found.size() != 1 || !"pending".equals(Secrets.value(found.get(0), "state").orElse(""))) {
+      throw refused("no login waits for code " + typed.strip() + " (codes last " + LIFETIME.toMinutes()
+          + " minutes and work once)");
+    }
+    return found.get(0).getMetadata().getName().substring(PREFIX.length());
   }
 
   /** The login {@code id}, or a refusal when it is unknown or expired. */

@@ -87,6 +87,11 @@ public class ServerCommand implements Callable<Integer> {
           + "at least 10)")
   int tokenMinutes;
 
+  @Option(names = "--audit-retention", paramLabel = "DAYS", defaultValue = "365",
+      description = "delete audit segments whose newest event is older than this (default: ${DEFAULT-VALUE}; the "
+          + "newest segment always stays)")
+  int auditRetentionDays;
+
   @Mixin TrustOptions trust;
   @Mixin OutputOptions output;
 
@@ -99,6 +104,10 @@ public class ServerCommand implements Callable<Integer> {
     if (tokenMinutes < 10) {
       throw new AirlockException(Kind.BAD_INPUT, "--token-lifetime must be at least 10 minutes (the Kubernetes "
           + "TokenRequest minimum)", "e.g. --token-lifetime 60");
+    }
+    if (auditRetentionDays < 1) {
+      throw new AirlockException(Kind.BAD_INPUT, "--audit-retention must be at least 1 day",
+          "e.g. --audit-retention 365");
     }
     try (KubeTarget target = cluster.connect()) {
       var client = target.client();
@@ -140,7 +149,7 @@ public class ServerCommand implements Callable<Integer> {
               Path.of(config.getCaCertFile()))) : null;
       AirlockServer.Settings settings = new AirlockServer.Settings(ns, address, tls, null,
           kubeApiUrl != null ? kubeApiUrl : config.getMasterUrl().replaceAll("/+$", ""), caData, registryService,
-          Duration.ofMinutes(tokenMinutes));
+          Duration.ofMinutes(tokenMinutes), Duration.ofDays(auditRetentionDays));
       AirlockServer server = null;
       try {
         server = AirlockServer.start(client, settings, Clock.systemUTC(), System.out);

@@ -117,6 +117,16 @@ final class Web implements AutoCloseable {
       return new Response(status, "text/html; charset=utf-8", page.getBytes(StandardCharsets.UTF_8), Map.of());
     }
 
+    /** A page with one text field posted to {@code action} (no script; the answer is a redirect or an error). */
+    static Response form(String title, String text, String action, String field, String example) {
+      String page = "<!doctype html><html><head><meta charset=utf-8><title>" + escape(title) + "</title>"
+          + "<style>body{font-family:sans-serif;margin:3em;max-width:42em}input{font-size:1.4em}</style></head>"
+          + "<body><h1>" + escape(title) + "</h1><p>" + escape(text) + "</p><form method=post action=\""
+          + escape(action) + "\"><input name=\"" + escape(field) + "\" placeholder=\"" + escape(example)
+          + "\" autocomplete=off autofocus required> <button type=submit>Continue</button></form></body></html>";
+      return new Response(200, "text/html; charset=utf-8", page.getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
     static Response redirect(String location) {
       return new Response(302, null, new byte[0], Map.of("Location", location));
     }
