@@ -446,6 +446,13 @@ class ServerIT {
         "--output", "json");
     assertThat(users.exit()).as(users.toString()).isZero();
     assertThat(users.out()).contains("\"alice\"").contains("\"bob\"");
+    assertThat(last(users).path("seats").path("used").asInt()).as("seats used, through the server").isEqualTo(2);
+    assertThat(last(users).path("seats").path("allowed").asInt()).isEqualTo(2);
+    Cli.Run direct = Cli.run(dir, "users", "list", "--kubeconfig", cluster.kubeconfig().toString(), "--namespace",
+        ns);
+    assertThat(direct.exit()).as(direct.toString()).isZero();
+    assertThat(direct.out()).contains("alice").contains("seats: 2 used (users active in the last 30 days) of 2; "
+        + "license valid");
     Cli.Run wrong = Cli.run(dir, "nope\n", Map.of(), "login", "--admin", "--server", url, "--kubeconfig-out",
         dir.resolve("x.kubeconfig").toString());
     assertThat(wrong.exit()).isEqualTo(13);

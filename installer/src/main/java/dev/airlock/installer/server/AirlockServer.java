@@ -15,7 +15,6 @@ import dev.airlock.kube.AuditLog;
 import dev.airlock.kube.Secrets;
 import dev.airlock.license.Entitlements;
 import dev.airlock.license.License;
-import dev.airlock.license.LicenseFile;
 import dev.airlock.license.LicenseState;
 import dev.airlock.rbac.Authorizer;
 import dev.airlock.rbac.Catalog;
@@ -72,7 +71,6 @@ public final class AirlockServer implements AutoCloseable {
   static final Duration MIN_TOKEN = Duration.ofMinutes(10);
   /** The Lease whose holder does the background work (expiry sweeps, RBAC reconciliation, audit retention). */
   static final String LEADER_LEASE = "airlock-server-leader";
-  static final Duration SEAT_WINDOW = Duration.ofDays(30);
   /** How long a read of the stored roles serves requests: a role or mapping change reaches tokens within this. */
   static final Duration ROLES_TTL = Duration.ofSeconds(2);
   static final String ADMIN_SECRET = "airlock-admin";
@@ -411,14 +409,14 @@ public final class AirlockServer implements AutoCloseable {
 
   /** A seat is a distinct user active in the last 30 days; the one after the last seat is refused, audited. */
   private void checkSeat(String userKey) {
-    License license = license();
+    License license = UserDirectory.license(client, settings.namespace());
     if (license == null) {
       return;
     }
     Instant now = clock.instant();
     LicenseState state = new Entitlements(license).state(now);
     Map<String, Instant> last = rbac.lastLogins();
-    boolean active = last.containsKey(userKey) && last.get(userKey).isAfter(now.minus(SEAT_WINDOW));
+    boolean active = last.containsKey(userKey) && last.get(userKey).isAfter(now.minus(UserDirectory.SEAT_WINDOW));
     if (state == LicenseState.EXPIRED) {
       throw seatRefusal(userKey, "the license " + license.id() + " has expired", "renew the license");
     }
@@ -429,7 +427,7 @@ public final class AirlockServer implements AutoCloseable {
       throw seatRefusal(userKey, "the license is in its grace period: no new seats are given",
           "renew the license; users active in the last 30 days can still log in");
     }
-    long used = last.values().stream().filter(t -> t.isAfter(now.minus(SEAT_WINDOW))).count();
+    long used = UserDirectory.seatsUsed(last, now);
     if (license.seats() != null && used >= license.seats()) {
       throw seatRefusal(userKey, "all " + license.seats() + " seats are taken (distinct users active in the last "
           + "30 days)", "ask the vendor for more seats, or wait until a user has been inactive for 30 days");
@@ -439,13 +437,6 @@ public final class AirlockServer implements AutoCloseable {
   private AirlockException seatRefusal(String user, String why, String fix) {
     audit.record(AuditLog.Event.of(user, "seat", "login", "refused", null).with("reason", why));
     return new AirlockException(Kind.LICENSE, "login refused: " + why, fix).with(AirlockException.CHECK, "seat");
-  }
-
-  private License license() {
-    var s = client.secrets().inNamespace(settings.namespace()).withName(dev.airlock.deploy.Deployer.LICENSE_SECRET)
-        .get();
-    return Secrets.value(s, "license.yaml").map(y -> LicenseFile.parse(y.getBytes(StandardCharsets.UTF_8),
-        settings.namespace() + "/" + dev.airlock.deploy.Deployer.LICENSE_SECRET).license()).orElse(null);
   }
 
   // ---- what a session may do
@@ -676,19 +667,8 @@ public final class AirlockServer implements AutoCloseable {
 
   private Web.Response listUsers(Web.Request r) {
     admin(r);
-    Map<String, Instant> last = rbac.lastLogins();
-    List<Map<String, Object>> out = new ArrayList<>();
-    List<Sessions.Session> all = sessions.list();
-    for (User u : rbac.users()) {
-      String key = UserName.of(u.username());
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("username", u.username());
-      m.put("groups", u.groups());
-      m.put("lastLogin", last.get(key) == null ? null : last.get(key).toString());
-      m.put("sessions", all.stream().filter(s -> s.userKey().equals(key)).count());
-      out.add(m);
-    }
-    return Web.Response.json(Map.of("users", out));
+    UserDirectory.Listing l = UserDirectory.list(client, settings.namespace(), clock);
+    return Web.Response.json(Map.of("users", l.users(), "seats", l.seats()));
   }
 
   private Web.Response revokeUser(Web.Request r) {

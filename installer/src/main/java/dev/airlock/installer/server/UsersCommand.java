@@ -6,16 +6,12 @@ import dev.airlock.installer.cli.OutputOptions;
 import dev.airlock.installer.cluster.ClusterOptions;
 import dev.airlock.kube.AuditLog;
 import dev.airlock.kube.KubeTarget;
-import dev.airlock.rbac.RbacStore;
-import dev.airlock.rbac.User;
 import dev.airlock.rbac.UserName;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -42,11 +38,13 @@ public class UsersCommand {
     @Mixin ClusterOptions cluster;
     @Mixin OutputOptions output;
 
-    record Users(List<Map<String, Object>> users) {}
+    record Users(List<Map<String, Object>> users, Map<String, Object> seats) {}
 
     @Override
+    @SuppressWarnings("unchecked")
     public Integer call() {
       List<Map<String, Object>> users = new ArrayList<>();
+      Map<String, Object> seats;
       if (throughServer(cluster)) {
         SessionKubeconfig.Session s = SessionKubeconfig.read(cluster.kubeconfigPath());
         JsonNode body = ServerClient.expect(new ServerClient(s.server(), s.ca()).send("GET", "/api/v1/users",
@@ -54,21 +52,12 @@ public class UsersCommand {
         for (JsonNode u : body.path("users")) {
           users.add(Web.JSON.convertValue(u, Map.class));
         }
+        seats = Web.JSON.convertValue(body.path("seats"), Map.class);
       } else {
         try (KubeTarget target = cluster.connect()) {
-          RbacStore store = new RbacStore(target.client(), cluster.namespace);
-          Map<String, Instant> last = store.lastLogins();
-          List<Sessions.Session> sessions = new Sessions(target.client(), cluster.namespace, Clock.systemUTC())
-              .list();
-          for (User u : store.users()) {
-            String key = UserName.of(u.username());
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("username", u.username());
-            m.put("groups", u.groups());
-            m.put("lastLogin", last.get(key) == null ? null : last.get(key).toString());
-            m.put("sessions", sessions.stream().filter(x -> x.userKey().equals(key)).count());
-            users.add(m);
-          }
+          UserDirectory.Listing l = UserDirectory.list(target.client(), cluster.namespace, Clock.systemUTC());
+          users.addAll(l.users());
+          seats = l.seats();
         }
       }
       StringBuilder text = new StringBuilder(String.format("%-28s %-24s %-22s %s%n", "USER", "GROUPS", "LAST LOGIN",
@@ -77,7 +66,10 @@ public class UsersCommand {
         text.append(String.format("%-28s %-24s %-22s %s%n", u.get("username"), String.join(",", list(u.get(
             "groups"))), u.get("lastLogin") == null ? "-" : u.get("lastLogin"), u.get("sessions")));
       }
-      new Console(output).result(text.toString().stripTrailing(), new Users(users));
+      text.append("seats: ").append(seats.get("used")).append(" used (users active in the last 30 days)")
+          .append(seats.get("allowed") == null ? ", no seat limit" : " of " + seats.get("allowed"))
+          .append("; license ").append(seats.get("license"));
+      new Console(output).result(text.toString(), new Users(users, seats));
       return 0;
     }
 
