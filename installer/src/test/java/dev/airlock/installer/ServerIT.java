@@ -323,6 +323,11 @@ class ServerIT {
   @Order(2)
   void withKubectl_aliceWorksInHerNamespace_cannotReadOthersSecrets_bobOnlyReads() throws Exception {
     assumeTrue(kubectl != null, "kubectl is not available (AIRLOCK_K8S_BIN)");
+    long t0 = System.nanoTime();
+    Cli.Run first = kubectl("alice", "-n", "dev-alice", "get", "pods");
+    assertThat(first.exit()).as(first.toString()).isZero();
+    // kubectl runs `airlock kube-token` (a JVM start) and then the request; the benchmark goal is < 1 s.
+    System.out.println("kubeconfig → first kubectl get pods: " + (System.nanoTime() - t0) / 1_000_000 + " ms");
     Cli.Run create = kubectl("alice", "-n", "dev-alice", "create", "deployment", "web", "--image=nginx:1.27");
     assertThat(create.exit()).as(create.toString()).isZero();
     assertThat(cluster.client().apps().deployments().inNamespace("dev-alice").withName("web").get()).isNotNull();
