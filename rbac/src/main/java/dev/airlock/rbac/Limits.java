@@ -82,7 +82,6 @@ public record Limits(Duration maxCredentialLifetime, Map<String, String> quota,
   }
 
   static String format(Duration d) {
-    long s = d.toSeconds();
-    return s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 ? s / 60 + "m" : s + "s";
+    return dev.airlock.text.Durations.format(d);
   }
 }

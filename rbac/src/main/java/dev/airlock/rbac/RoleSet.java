@@ -33,7 +33,6 @@ public record RoleSet(List<PlatformRole> roles, List<RoleMapping> mappings, Stri
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{[^}]*}}");
   private static final Pattern NAMESPACE_PATTERN = Pattern.compile("[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?");
-  private static final Pattern DURATION = Pattern.compile("([0-9]+)(s|m|h|d)");
 
   public RoleSet {
     roles = List.copyOf(roles);
@@ -243,17 +242,8 @@ public record RoleSet(List<PlatformRole> roles, List<RoleMapping> mappings, Stri
   }
 
   static Duration duration(YamlMap m, String v) {
-    Matcher d = DURATION.matcher(v);
-    if (!d.matches()) {
-      throw m.error("maxCredentialLifetime", "is '" + v + "'; write a number and s, m, h or d, e.g. 8h");
-    }
-    long n = Long.parseLong(d.group(1));
-    Duration out = switch (d.group(2)) {
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofDays(n);
-    };
+    Duration out = dev.airlock.text.Durations.parse(v).orElseThrow(() -> m.error("maxCredentialLifetime", "is '" + v
+        + "'; write a number and s, m, h or d, e.g. 8h"));
     if (out.isZero()) {
       throw m.error("maxCredentialLifetime", "must be longer than zero");
     }

@@ -14,8 +14,6 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -81,16 +79,9 @@ public class AuditCommand {
   }
 
   static Instant parseSince(String s) {
-    Matcher m = Pattern.compile("(\\d+)([smhd])").matcher(s);
-    if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
-      Duration d = switch (m.group(2)) {
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofDays(n);
-      };
-      return Instant.now().minus(d);
+    java.util.Optional<Duration> age = dev.airlock.text.Durations.parse(s);
+    if (age.isPresent()) {
+      return Instant.now().minus(age.get());
     }
     try {
       return Instant.parse(s);

@@ -105,7 +105,7 @@ public class LoginCommand implements Callable<Integer> {
       System.err.println("(waiting up to " + timeout + " s; Ctrl-C stops)");
     }
     if (!noBrowser) {
-      Browser.open(URI.create(url));
+      dev.airlock.installer.cli.Browser.open(URI.create(url));
     }
     String path = "/api/v1/logins/" + start.path("id").asText() + "?poll=" + start.path("poll").asText();
     long deadline = System.nanoTime() + timeout * 1_000_000_000L;

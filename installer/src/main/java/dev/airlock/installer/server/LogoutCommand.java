@@ -2,11 +2,9 @@ package dev.airlock.installer.server;
 
 import dev.airlock.installer.cli.Console;
 import dev.airlock.installer.cli.OutputOptions;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** {@code airlock logout}: ends the session of a kubeconfig; its tokens stop working within seconds. */
 @Command(name = "logout", mixinStandardHelpOptions = true, description = "End the session of a kubeconfig from "
@@ -14,9 +12,7 @@ import picocli.CommandLine.Option;
     + "every token issued for it within 10 s (it caches a good token check that long).")
 public class LogoutCommand implements Callable<Integer> {
 
-  @Option(names = "--kubeconfig", paramLabel = "FILE", description = "the kubeconfig airlock login wrote (default: "
-      + "~/.kube/airlock)")
-  Path kubeconfig;
+  @Mixin SessionKubeconfigOption session;
 
   @Mixin OutputOptions output;
 
@@ -24,7 +20,7 @@ public class LogoutCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    SessionKubeconfig.Session s = SessionKubeconfig.readOrDefault(kubeconfig);
+    SessionKubeconfig.Session s = session.read();
     ServerClient.expect(new ServerClient(s.server(), s.ca()).send("DELETE", "/api/v1/session", s.credential(),
         null), 204);
     new Console(output).result("logged out; the session of " + s.file() + " has ended", new LoggedOut(s.file().toString()));

@@ -3,14 +3,12 @@ package dev.airlock.installer.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.airlock.installer.cli.Console;
 import dev.airlock.installer.cli.OutputOptions;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code airlock namespace create | delete | list}: a developer's extra namespaces, through the server. */
@@ -20,25 +18,13 @@ import picocli.CommandLine.Parameters;
     subcommands = {NamespaceCommand.Create.class, NamespaceCommand.Delete.class, NamespaceCommand.ListNamespaces.class})
 public class NamespaceCommand {
 
-  /** The session kubeconfig option all three share. */
-  static class SessionOption {
-    @Option(names = "--kubeconfig", paramLabel = "FILE", description = "the kubeconfig airlock login wrote "
-        + "(default: ~/.kube/airlock)")
-    Path kubeconfig;
-
-    ServerClient.Answer send(String method, String path, Object body) {
-      SessionKubeconfig.Session s = SessionKubeconfig.readOrDefault(kubeconfig);
-      return new ServerClient(s.server(), s.ca()).send(method, path, s.credential(), body);
-    }
-  }
-
   @Command(name = "create", mixinStandardHelpOptions = true, description = "Create an extra namespace: NAME is "
       + "<personal namespace>-<suffix> (dev-alice-feature). Refused past the roles' extraNamespaces.")
   public static class Create implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME", description = "the namespace's name")
     String name;
 
-    @Mixin SessionOption session;
+    @Mixin SessionKubeconfigOption session;
     @Mixin OutputOptions output;
 
     record Created(String name, String owner, int used, int allowed) {}
@@ -60,7 +46,7 @@ public class NamespaceCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "the namespace's name")
     String name;
 
-    @Mixin SessionOption session;
+    @Mixin SessionKubeconfigOption session;
     @Mixin OutputOptions output;
 
     record Deleted(String name) {}
@@ -76,7 +62,7 @@ public class NamespaceCommand {
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List your personal namespace and your "
       + "extra ones, with how many more your roles allow.")
   public static class ListNamespaces implements Callable<Integer> {
-    @Mixin SessionOption session;
+    @Mixin SessionKubeconfigOption session;
     @Mixin OutputOptions output;
 
     record Namespaces(String personal, List<String> extra, int allowed) {}

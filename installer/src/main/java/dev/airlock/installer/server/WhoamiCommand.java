@@ -3,22 +3,18 @@ package dev.airlock.installer.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.airlock.installer.cli.Console;
 import dev.airlock.installer.cli.OutputOptions;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** {@code airlock whoami}: the session behind a kubeconfig from {@code airlock login}. */
 @Command(name = "whoami", mixinStandardHelpOptions = true, description = "Show who the session of a kubeconfig "
     + "from `airlock login` is: user, groups, roles, namespaces, and when the session ends.")
 public class WhoamiCommand implements Callable<Integer> {
 
-  @Option(names = "--kubeconfig", paramLabel = "FILE", description = "the kubeconfig airlock login wrote (default: "
-      + "~/.kube/airlock)")
-  Path kubeconfig;
+  @Mixin SessionKubeconfigOption session;
 
   @Mixin OutputOptions output;
 
@@ -27,7 +23,7 @@ public class WhoamiCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    SessionKubeconfig.Session s = SessionKubeconfig.readOrDefault(kubeconfig);
+    SessionKubeconfig.Session s = session.read();
     JsonNode me = ServerClient.expect(new ServerClient(s.server(), s.ca()).send("GET", "/api/v1/me", s.credential(),
         null), 200);
     Me m = new Me(me.path("username").asText(), list(me.path("groups")), list(me.path("roles")),

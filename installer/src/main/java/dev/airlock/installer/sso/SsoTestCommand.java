@@ -102,7 +102,7 @@ public class SsoTestCommand implements Callable<Integer> {
         System.err.println("(the IdP answers at " + returnTo + "; waiting up to " + timeout + " s; Ctrl-C stops)");
       }
       if (!noBrowser) {
-        openBrowser(login);
+        dev.airlock.installer.cli.Browser.open(login);
       }
       Identity id;
       try {
@@ -219,24 +219,6 @@ public class SsoTestCommand implements Callable<Integer> {
     sb.append("  authenticated:  ").append(id.authenticatedAt()).append('\n');
     sb.append("  session until:  ").append(id.sessionExpires());
     return sb.toString();
-  }
-
-  /** Opens the login URL when a desktop is there; never fails the command. */
-  private static void openBrowser(URI url) {
-    boolean desktop = System.getenv("DISPLAY") != null || System.getenv("WAYLAND_DISPLAY") != null
-        || System.getProperty("os.name", "").startsWith("Mac");
-    if (!desktop) {
-      return;
-    }
-    for (String opener : List.of("xdg-open", "open")) {
-      try {
-        new ProcessBuilder(opener, url.toString()).redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        return;
-      } catch (IOException e) {
-        // try the next one
-      }
-    }
   }
 
   private static String hostForUrl(InetSocketAddress a) {

@@ -1,15 +1,15 @@
-package dev.airlock.installer.server;
+package dev.airlock.installer.cli;
 
 import java.io.IOException;
 import java.net.URI;
 import java.util.List;
 
 /** Opens a URL in the user's browser when there is a desktop; never fails the command. */
-final class Browser {
+public final class Browser {
 
   private Browser() {}
 
-  static void open(URI url) {
+  public static void open(URI url) {
     boolean desktop = System.getenv("DISPLAY") != null || System.getenv("WAYLAND_DISPLAY") != null
         || System.getProperty("os.name", "").startsWith("Mac");
     if (!desktop) {
