@@ -443,6 +443,8 @@ class ServerIT {
     Cli.Run carol = login("carol", "corp-oidc");
     assertThat(carol.exit()).as(carol.toString()).isEqualTo(4);
     assertThat(carol.err()).contains("all 2 seats are taken");
+    assertThat(carol.err()).as("the browser's page").contains("--- page 403").contains("<h1>Refused</h1>")
+        .contains("What to do: ask the vendor for more seats");
     assertThat(adminPassword).as("shown once at the first start").isNotBlank();
     Cli.Run admin = Cli.run(dir, adminPassword + "\n", Map.of(), "login", "--admin", "--server", url,
         "--kubeconfig-out", dir.resolve("admin.kubeconfig").toString());

@@ -225,6 +225,13 @@ final class Web implements AutoCloseable {
         errors.refused(req, e);
       }
       resp = error(e);
+      String accept = x.getRequestHeaders().getFirst("Accept");
+      if (accept != null && accept.contains("text/html")) {
+        // A browser (an IdP's redirect back, the device page): the same refusal as a page a person can read.
+        resp = Response.html(resp.status(), resp.status() == 403 || resp.status() == 401 || resp.status() == 404
+            ? "Refused" : "Something went wrong", e.getMessage() + e.fix().map(f -> "\n\nWhat to do: " + f)
+            .orElse(""));
+      }
     } catch (Exception e) {
       resp = Response.json(500, Map.of("error", "internal error: " + e.getClass().getSimpleName(),
           "fix", "see the server's log"));

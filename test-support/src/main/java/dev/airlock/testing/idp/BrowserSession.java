@@ -104,6 +104,7 @@ public final class BrowserSession {
   }
 
   private Page send(HttpRequest.Builder b) {
+    b.header("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"); // as browsers navigate
     if (!cookies.isEmpty()) {
       StringBuilder c = new StringBuilder();
       cookies.forEach((k, v) -> c.append(c.length() == 0 ? "" : "; ").append(k).append('=').append(v));
