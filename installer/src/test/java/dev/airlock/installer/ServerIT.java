@@ -366,6 +366,8 @@ class ServerIT {
       Cli.Run other = kubectl("bob", "-n", "dev-alice-feature", "get", "configmaps");
       assertThat(other.exit()).as("bob has no rights in alice's namespace").isNotZero();
     }
+    Cli.Run rerun = Cli.run(dir, "namespace", "create", "dev-alice-feature", "--kubeconfig", alice.toString());
+    assertThat(rerun.exit()).as("a re-run converges, also at the limit: " + rerun).isZero();
     Cli.Run second = Cli.run(dir, "namespace", "create", "dev-alice-two", "--kubeconfig", alice.toString());
     assertThat(second.exit()).isEqualTo(13);
     assertThat(second.err()).contains("allow 1 extra namespace").contains("dev-alice-feature");

@@ -63,6 +63,12 @@ final class DeveloperNamespaces {
     }
     List<Namespace> owned = owned(p);
     int allowed = p.limits().extraNamespaces();
+    boolean already = owned.stream().anyMatch(n -> n.getMetadata().getName().equals(name));
+    if (already) {
+      // A re-run (the first one may have failed after the create): converge its RBAC, quota and limits.
+      reconcile.run();
+      return created(p, name, owned.size(), allowed);
+    }
     if (owned.size() >= allowed) {
       throw new AirlockException(Kind.DENIED, "your roles " + p.roles() + " allow " + allowed + " extra namespace"
           + (allowed == 1 ? "" : "s") + " and you have " + owned.stream().map(n -> n.getMetadata().getName())
@@ -91,10 +97,14 @@ final class DeveloperNamespaces {
     // Its Role, RoleBinding, quota and limits: the personal namespace's, for the owner.
     reconcile.run();
     audit.record(AuditLog.Event.of(p.username(), "namespace-create", name, "success", remote));
+    return created(p, name, owned.size() + 1, allowed);
+  }
+
+  private static Map<String, Object> created(Policy p, String name, int used, int allowed) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("name", name);
     out.put("owner", p.username());
-    out.put("used", owned.size() + 1);
+    out.put("used", used);
     out.put("allowed", allowed);
     return out;
   }
