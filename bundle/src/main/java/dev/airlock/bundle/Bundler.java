@@ -68,6 +68,7 @@ public final class Bundler {
   private Clock clock = Clock.systemUTC();
   private String builderVersion = "dev";
   private DeltaBase deltaBase;
+  private Path serverApplication;
   private final List<EventHandler> handlers = new ArrayList<>();
 
   private Bundler(BundleSpec spec) {
@@ -129,6 +130,15 @@ public final class Bundler {
     return this;
   }
 
+  /**
+   * Airlock's own application directory ({@code quarkus-app}), from which the server image is built when the spec
+   * has a {@code server} section.
+   */
+  public Bundler serverApplication(Path appDir) {
+    this.serverApplication = appDir;
+    return this;
+  }
+
   public Bundler addEventHandler(EventHandler h) {
     handlers.add(h);
     return this;
@@ -147,8 +157,12 @@ public final class Bundler {
   public record Result(Path output, BundleManifest manifest, long size, int blobsDownloaded, long bytesDownloaded,
       int blobsReused) {}
 
-  /** A blob to store, with where to fetch it from. */
-  private record BlobRef(Digest digest, long size, ImageReference source) {}
+  /** A blob to store, with where to fetch it from: a registry, or a file this build made ({@code local}). */
+  private record BlobRef(Digest digest, long size, ImageReference source, Path local) {
+    BlobRef(Digest digest, long size, ImageReference source) {
+      this(digest, size, source, null);
+    }
+  }
 
   /** An image resolved to its manifests and blobs. */
   private record ResolvedImage(ImageReference ref, Digest digest, String mediaType, long size, List<String> platforms,
@@ -201,12 +215,32 @@ public final class Bundler {
       for (ImageReference ref : spec.images()) {
         resolutions.computeIfAbsent(ref, r -> resolvers.submit(() -> resolve(registry, r, events)));
       }
+      List<ComponentSpec> components = new ArrayList<>(spec.components());
+      if (spec.server().isPresent()) {
+        // The server image builds (Jib pulls the JRE base) while the charts are packaged and rendered.
+        BundleSpec.ServerSpec server = spec.server().get();
+        Path dir = work.resolve("server");
+        Path layerCache = cacheDir != null ? cacheDir.resolve("jib") : work.resolve("jib-base-cache");
+        ImageReference image = ServerComponent.imageRef(builderVersion);
+        resolutions.put(image, resolvers.submit(() -> serverResolution(ServerComponent.buildImage(server,
+            mirrored(server.baseImage()), serverApplication, builderVersion, registryOptions, dir, layerCache,
+            events))));
+        try {
+          Path chart = ServerComponent.writeChart(dir.resolve("chart"), builderVersion, image);
+          components.add(new ComponentSpec(BundleSpec.ServerSpec.COMPONENT, true,
+              new dev.airlock.bundle.spec.ChartSource.Directory(chart), List.of(), server.namespace(),
+              BundleSpec.ServerSpec.COMPONENT, List.of(), List.of()));
+        } catch (IOException e) {
+          throw new AirlockException(Kind.IO, "cannot write the airlock server chart in " + dir + ": "
+              + e.getMessage(), "check free disk space", e);
+        }
+      }
       // 1. charts
-      events.on(new Event.PhaseStarted(PHASE_CHARTS, "packaging and rendering " + spec.components().size()
+      events.on(new Event.PhaseStarted(PHASE_CHARTS, "packaging and rendering " + components.size()
           + " charts", -1));
       Map<String, Charts.Packaged> charts = new LinkedHashMap<>();
       Map<String, List<ImageReference>> componentImages = new LinkedHashMap<>();
-      for (ComponentSpec c : spec.components()) {
+      for (ComponentSpec c : components) {
         Charts.Packaged chart = Charts.prepare(c.chart(), work, registry, this::mirrored);
         charts.put(c.name(), chart);
         List<String> warnings = new ArrayList<>();
@@ -243,7 +277,7 @@ public final class Bundler {
       // 3. plan the file; blobs an interrupted build of the same content completed are reused
       Plan plan;
       try {
-        plan = plan(now, charts, componentImages, images, manifests, blobs);
+        plan = plan(now, components, charts, componentImages, images, manifests, blobs);
       } catch (IOException e) {
         throw new AirlockException(Kind.IO, "cannot read a chart or values file: " + e.getMessage(), null, e);
       }
@@ -271,6 +305,24 @@ public final class Bundler {
         // an empty lock file left behind is harmless
       }
     }
+  }
+
+  /** The server image as this build made it: manifest and config in memory, layers from files. */
+  private static Resolution serverResolution(ServerComponent.Built b) throws IOException {
+    Map<Digest, byte[]> manifests = new LinkedHashMap<>();
+    Map<Digest, BlobRef> blobs = new LinkedHashMap<>();
+    manifests.put(b.manifestDigest(), b.manifest());
+    manifests.put(b.configDigest(), b.config());
+    blobs.put(b.configDigest(), new BlobRef(b.configDigest(), b.config().length, null));
+    long size = b.manifest().length + b.config().length;
+    for (Map.Entry<Digest, Path> l : b.layers().entrySet()) {
+      long s = Files.size(l.getValue());
+      blobs.put(l.getKey(), new BlobRef(l.getKey(), s, null, l.getValue()));
+      size += s;
+    }
+    ResolvedImage img = new ResolvedImage(b.ref(), b.manifestDigest(), MediaTypes.OCI_MANIFEST, size,
+        List.of(b.platform()), ServerComponent.blobOrder(b), b.manifest().length);
+    return new Resolution(img, manifests, blobs);
   }
 
   /** One image's manifests and blobs, resolved on its own so that images resolve in parallel. */
@@ -456,6 +508,17 @@ public final class Bundler {
             events.on(new Event.Progress(PHASE_DOWNLOAD, b.size()));
             return null;
           }
+          if (b.local() != null) {
+            // A layer this build made (the server image): copied in and checked like a cached blob.
+            writer.copyFrom(b.local(), b.digest(), b.size());
+            if (!writer.holds(b.digest(), b.size())) {
+              throw new AirlockException(Kind.IO, "layer " + b.digest() + " of the server image changed on disk "
+                  + "while the bundle was written", "run the build again");
+            }
+            writer.markDone(b.digest());
+            events.on(new Event.Progress(PHASE_DOWNLOAD, b.size()));
+            return null;
+          }
           Path cached = blobDir == null ? null : blobDir.resolve(b.digest().hex());
           if (cached != null && Files.isRegularFile(cached) && Files.size(cached) == b.size()) {
             writer.copyFrom(cached, b.digest(), b.size());
@@ -552,7 +615,7 @@ public final class Bundler {
   /** The whole file, decided before any blob is fetched; only remote blobs have {@link BundleWriter.Item#blob()}. */
   private record Plan(BundleManifest manifest, List<BundleWriter.Item> items) {}
 
-  private Plan plan(Instant created, Map<String, Charts.Packaged> charts,
+  private Plan plan(Instant created, List<ComponentSpec> componentSpecs, Map<String, Charts.Packaged> charts,
       Map<String, List<ImageReference>> componentImages, List<ResolvedImage> images, Map<Digest, byte[]> manifests,
       Map<Digest, BlobRef> blobs) throws IOException {
     Map<String, byte[]> smallEntries = new LinkedHashMap<>();
@@ -565,7 +628,7 @@ public final class Bundler {
     }
     smallEntries.put(BundleLayout.OCI_LAYOUT, BundleLayout.OCI_LAYOUT_CONTENT.getBytes(StandardCharsets.UTF_8));
     List<BundleManifest.Component> components = new ArrayList<>();
-    for (ComponentSpec c : spec.components()) {
+    for (ComponentSpec c : componentSpecs) {
       Charts.Packaged chart = charts.get(c.name());
       String chartPath = BundleLayout.CHARTS_PREFIX + c.name() + "/" + chart.name() + "-" + chart.version() + ".tgz";
       fileEntries.put(chartPath, chart.tgz());
@@ -578,7 +641,8 @@ public final class Bundler {
       }
       components.add(new BundleManifest.Component(c.name(), c.required(), c.namespace(), c.releaseName(),
           c.dependsOn(), new BundleManifest.Chart(chart.name(), chart.version(), chart.appVersion(), chartPath,
-              digestOf(chart.tgz()).toString(), Files.size(chart.tgz()), sourceOf(c.chart())),
+              digestOf(chart.tgz()).toString(), Files.size(chart.tgz()),
+              isServer(c) ? "airlock " + builderVersion + " (built in)" : sourceOf(c.chart())),
           values, componentImages.get(c.name()).stream().map(ImageReference::toString).toList()));
     }
     // OCI-typed copies of Docker schema-2 manifests, for index.json (see OciConversion).
@@ -711,6 +775,10 @@ public final class Bundler {
    * Where a chart came from, as signed into the manifest: a path relative to the spec (never the vendor's absolute
    * paths, which say nothing to the customer and reveal the build machine), or the {@code oci://} reference.
    */
+  private boolean isServer(ComponentSpec c) {
+    return spec.server().isPresent() && c.name().equals(BundleSpec.ServerSpec.COMPONENT);
+  }
+
   private String sourceOf(dev.airlock.bundle.spec.ChartSource source) {
     Path base = spec.specFile().toAbsolutePath().getParent();
     if (source instanceof dev.airlock.bundle.spec.ChartSource.Directory d) {

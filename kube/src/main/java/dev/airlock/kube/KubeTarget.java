@@ -45,6 +45,9 @@ public final class KubeTarget implements AutoCloseable {
    */
   public static KubeTarget connect(Optional<Path> kubeconfig, Optional<String> context) {
     Path file = kubeconfig.orElseGet(KubeTarget::defaultKubeconfig);
+    if (kubeconfig.isEmpty() && context.isEmpty() && !Files.isRegularFile(file) && inCluster()) {
+      return inClusterTarget();
+    }
     if (!Files.isRegularFile(file)) {
       throw new AirlockException(Kind.BAD_INPUT, "kubeconfig " + file + " does not exist",
           "pass --kubeconfig FILE, or set KUBECONFIG, with access to the target cluster");
@@ -81,6 +84,30 @@ public final class KubeTarget implements AutoCloseable {
     }
     KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
     return new KubeTarget(client, helm, temporary, user == null ? "unknown" : user, config.getMasterUrl());
+  }
+
+  /** Inside a pod: the API server from the Service environment and a mounted ServiceAccount token. */
+  static boolean inCluster() {
+    return System.getenv("KUBERNETES_SERVICE_HOST") != null && Files.isRegularFile(Path.of(SA_DIR, "token"));
+  }
+
+  private static final String SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+  /** The pod's ServiceAccount (fabric8 re-reads the projected token as the kubelet rotates it). Helm gets no file. */
+  private static KubeTarget inClusterTarget() {
+    Config config = Config.autoConfigure(null);
+    config.setConnectionTimeout(10_000);
+    config.setRequestTimeout(30_000);
+    config.setRequestRetryBackoffLimit(2);
+    String ns = "";
+    try {
+      ns = Files.readString(Path.of(SA_DIR, "namespace")).trim();
+    } catch (IOException e) {
+      // the namespace file is optional
+    }
+    KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
+    return new KubeTarget(client, null, false, "serviceaccount" + (ns.isEmpty() ? "" : " in " + ns),
+        config.getMasterUrl());
   }
 
   private static Path defaultKubeconfig() {

@@ -29,6 +29,15 @@ public final class ExampleImages {
         "linux/amd64");
   }
 
+  /** The JRE base a spec's {@code server.baseImage} names in tests (a stand-in: it holds no Java). */
+  public static final String JRE_BASE = "docker.io/library/eclipse-temurin:17-jre";
+
+  /** Pushes a stand-in for {@link #JRE_BASE} under {@code hub/}: two layers, linux/amd64. */
+  public static TestImages.Pushed seedJreBase(RegistryServer registry, Path work) {
+    return new TestImages(registry, work).push("hub/library/eclipse-temurin:17-jre",
+        List.of(BASE, new Layer(10, 200_000)), "linux/amd64");
+  }
+
   public static void seed(RegistryServer registry, Path work) {
     TestImages images = new TestImages(registry, work);
     images.push("hub/library/alpine:3.20", List.of(BASE, ALPINE), "linux/amd64");

@@ -24,10 +24,12 @@ import java.util.Optional;
  * @param images images to include beyond those found by rendering the charts
  * @param revocations a root-signed list of revoked signing keys to ship to installers, if any
  * @param specFile where the spec was read from
+ * @param server how to build the airlock server component this bundle carries; empty: the bundle carries none
  */
 public record BundleSpec(String name, SemVer version, String description, Optional<VersionRange> upgradesFrom,
     Optional<VersionRange> kubernetes, Requirements requirements, List<Mirror> mirrors, List<Platform> platforms,
-    List<ComponentSpec> components, List<ImageReference> images, Optional<Path> revocations, Path specFile) {
+    List<ComponentSpec> components, List<ImageReference> images, Optional<Path> revocations, Path specFile,
+    Optional<ServerSpec> server) {
 
   public static final String API_VERSION = "airlock.dev/v1alpha1";
   public static final String KIND = "Bundle";
@@ -39,11 +41,32 @@ public record BundleSpec(String name, SemVer version, String description, Option
     images = List.copyOf(images);
   }
 
+  /** A spec whose bundle carries no airlock server. */
+  public BundleSpec(String name, SemVer version, String description, Optional<VersionRange> upgradesFrom,
+      Optional<VersionRange> kubernetes, Requirements requirements, List<Mirror> mirrors, List<Platform> platforms,
+      List<ComponentSpec> components, List<ImageReference> images, Optional<Path> revocations, Path specFile) {
+    this(name, version, description, upgradesFrom, kubernetes, requirements, mirrors, platforms, components, images,
+        revocations, specFile, Optional.empty());
+  }
+
   public BundleSpec withMirrors(List<Mirror> more) {
     List<Mirror> all = new java.util.ArrayList<>(more);
     all.addAll(mirrors);
     return new BundleSpec(name, version, description, upgradesFrom, kubernetes, requirements, all, platforms,
-        components, images, revocations, specFile);
+        components, images, revocations, specFile, server);
+  }
+
+  /**
+   * The airlock server component: its image is built by Jib from airlock's own jars on {@code baseImage} (a JRE,
+   * pulled like any image, through the mirrors), its chart is airlock's own.
+   *
+   * @param baseImage the JRE base image (Java 17 or later), best named by digest
+   * @param platform the one platform the image is built for
+   * @param namespace where it is installed; null: the install's namespace
+   */
+  public record ServerSpec(ImageReference baseImage, Platform platform, String namespace) {
+    /** The component's name, release name and the name its Kubernetes objects carry. */
+    public static final String COMPONENT = "airlock-server";
   }
 
   /**

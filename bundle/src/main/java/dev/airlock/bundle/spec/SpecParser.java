@@ -83,7 +83,7 @@ public final class SpecParser {
     }
     Fields top = new Fields(root, "");
     top.allow("apiVersion", "kind", "name", "version", "description", "upgradesFrom", "kubernetes", "requirements",
-        "mirrors", "platforms", "components", "images", "revocations");
+        "mirrors", "platforms", "components", "images", "revocations", "server");
     String apiVersion = top.requiredString("apiVersion");
     if (!apiVersion.equals(BundleSpec.API_VERSION)) {
       throw error(top.node("apiVersion"), "apiVersion", "is '" + apiVersion + "'; this airlock reads "
@@ -157,8 +157,27 @@ public final class SpecParser {
     revocations.filter(p -> !Files.isRegularFile(p)).ifPresent(p -> {
       throw error(top.node("revocations"), "revocations", p + " does not exist");
     });
+    Optional<BundleSpec.ServerSpec> server = Optional.empty();
+    if (top.has("server")) {
+      Fields sv = top.child("server");
+      sv.allow("baseImage", "platform", "namespace");
+      String base = sv.requiredString("baseImage");
+      ImageReference baseImage = wrap(sv.node("baseImage"), "server.baseImage", () -> ImageReference.parse(base));
+      Platform platform = sv.has("platform")
+          ? wrap(sv.node("platform"), "server.platform", () -> Platform.parse(sv.requiredString("platform")))
+          : Platform.parse("linux/amd64");
+      String ns = sv.optionalString("namespace").orElse(null);
+      if (ns != null) {
+        checkLabel(sv.node("namespace"), "server.namespace", ns);
+      }
+      if (names.contains(BundleSpec.ServerSpec.COMPONENT)) {
+        throw error(sv.node("baseImage"), "server", "adds the component '" + BundleSpec.ServerSpec.COMPONENT
+            + "', and a component of that name exists already; rename that component");
+      }
+      server = Optional.of(new BundleSpec.ServerSpec(baseImage, platform, ns));
+    }
     return new BundleSpec(name, version, description, upgradesFrom, kubernetes, requirements, mirrors, platforms,
-        components, images, revocations, file);
+        components, images, revocations, file, server);
   }
 
   private ComponentSpec component(Node node, String path) {

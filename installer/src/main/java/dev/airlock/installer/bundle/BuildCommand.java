@@ -62,6 +62,23 @@ public class BuildCommand implements Callable<Integer> {
   @Mixin RegistryFlags registry;
   @Mixin OutputOptions output;
 
+  /**
+   * This airlock's application directory, the source of the server image: $AIRLOCK_APP_DIR, else the directory of
+   * the {@code quarkus-run.jar} this JVM runs.
+   */
+  static java.nio.file.Path applicationDir() {
+    String env = System.getenv("AIRLOCK_APP_DIR");
+    if (env != null && !env.isBlank()) {
+      return java.nio.file.Path.of(env);
+    }
+    for (String entry : System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)) {
+      if (entry.endsWith("quarkus-run.jar")) {
+        return java.nio.file.Path.of(entry).toAbsolutePath().getParent();
+      }
+    }
+    return null;
+  }
+
   @Override
   public Integer call() {
     Console console = new Console(output);
@@ -77,6 +94,7 @@ public class BuildCommand implements Callable<Integer> {
         .parallelism(parallel)
         .signWith(signing)
         .builderVersion(BuildInfo.version())
+        .serverApplication(applicationDir())
         .addEventHandler(console);
     if (!platforms.isEmpty()) {
       bundler.platforms(platforms.stream().map(Platform::parse).toList());
