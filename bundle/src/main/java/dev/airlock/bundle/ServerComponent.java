@@ -139,10 +139,6 @@ final class ServerComponent {
               events.warn("server image: " + e.getMessage());
             }
           });
-      if (base.digest() == null) {
-        events.warn("server.baseImage " + base + " is named by tag: name it by digest so that every build of the "
-            + "same airlock makes the same server image");
-      }
       b.containerize(c);
       return unpack(tar, work.resolve("server-image"), ref, spec);
     } catch (ExecutionException | com.google.cloud.tools.jib.api.RegistryException e) {

@@ -58,6 +58,24 @@ public final class ExampleVariants {
     return dir.resolve("bundle.yaml");
   }
 
+  /** A copy of the example in {@code into/name}, its spec with a {@code server} section (the airlock server). */
+  public static Path withServer(Path example, Path into, String name) {
+    Path dir = copy(example, into.resolve(name));
+    try {
+      Files.writeString(dir.resolve("bundle.yaml"), "server:\n  baseImage: " + ExampleImages.JRE_BASE + "\n",
+          java.nio.file.StandardOpenOption.APPEND);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return dir.resolve("bundle.yaml");
+  }
+
+  /** {@link #withServer} of {@link #v2}: version 1.5.0. */
+  public static Path v2WithServer(Path example, Path into) {
+    Path v2 = v2(example, into.resolve("v2-with-server-src")).getParent();
+    return withServer(v2, into, "v2-with-server");
+  }
+
   public static Path v3Broken(Path example, Path into) {
     Path dir = v3(example, into, "v3-broken");
     write(dir.resolve("charts/ui/templates/broken.yaml"), """

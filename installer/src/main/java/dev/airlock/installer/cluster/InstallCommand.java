@@ -55,13 +55,35 @@ public class InstallCommand implements Callable<Integer> {
     return b;
   }
 
+  /**
+   * The break-glass admin of the airlock server, made at the install that brings the server: returns the password
+   * to show once, or null (no server in the bundle, or the admin existed).
+   */
+  private static String adminPassword(KubeTarget kube, dev.airlock.deploy.OperationResult r) {
+    if (r.installation() == null) {
+      return null;
+    }
+    return r.installation().components().stream()
+        .filter(c -> c.name().equals(dev.airlock.bundle.spec.BundleSpec.ServerSpec.COMPONENT)).findFirst()
+        .map(c -> dev.airlock.installer.server.AdminPassword.ensure(kube.client(), c.namespace())).orElse(null);
+  }
+
   /** Runs an install or upgrade (or its dry run) and prints the result. */
   static int run(DeployRequest request, boolean yes, ClusterOptions cluster, OutputOptions output) {
     Console console = new Console(output);
     try (KubeTarget kube = cluster.connect()) {
       OperationResult r = OperationAudit.run(kube, cluster.namespace, request.kind(), () -> new Deployer(kube,
           cluster.namespace).confirm(plan -> Confirm.ask(yes, plan)).addEventHandler(console).run(request));
-      console.result(Results.text(r), r);
+      String password = request.kind().equals("install") && !r.dryRun() ? adminPassword(kube, r) : null;
+      if (password == null) {
+        console.result(Results.text(r), r);
+      } else {
+        var json = Console.JSON.valueToTree(r);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) json).put("adminPassword", password);
+        console.result(Results.text(r) + "\nThe airlock server's break-glass admin password, shown this once (only "
+            + "its hash is kept, in Secret " + dev.airlock.installer.server.AirlockServer.ADMIN_SECRET + "): "
+            + password + "\nKeep it in the company's vault: it logs in when the IdP is down.", json);
+      }
     }
     return 0;
   }

@@ -16,7 +16,7 @@ import javax.crypto.spec.PBEKeySpec;
  * The break-glass admin's password: made once, shown once, kept only as a PBKDF2-SHA256 hash (210,000 iterations,
  * a random salt) in the Secret {@value AirlockServer#ADMIN_SECRET}.
  */
-final class AdminPassword {
+public final class AdminPassword {
 
   static final int ITERATIONS = 210_000;
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -24,7 +24,7 @@ final class AdminPassword {
   private AdminPassword() {}
 
   /** Makes the password if there is none; returns it (to show once), or null when one existed. */
-  static String ensure(KubernetesClient client, String namespace) {
+  public static String ensure(KubernetesClient client, String namespace) {
     if (client.secrets().inNamespace(namespace).withName(AirlockServer.ADMIN_SECRET).get() != null) {
       return null;
     }

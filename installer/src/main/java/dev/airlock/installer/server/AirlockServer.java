@@ -73,7 +73,7 @@ public final class AirlockServer implements AutoCloseable {
   static final String LEADER_LEASE = "airlock-server-leader";
   /** How long a read of the stored roles serves requests: a role or mapping change reaches tokens within this. */
   static final Duration ROLES_TTL = Duration.ofSeconds(2);
-  static final String ADMIN_SECRET = "airlock-admin";
+  public static final String ADMIN_SECRET = "airlock-admin";
   static final String SSO_CONFIGMAP = "airlock-sso";
   private static final SecureRandom RANDOM = new SecureRandom();
 

@@ -22,6 +22,34 @@ public interface TestCluster extends AutoCloseable {
   /** A kubeconfig that authenticates as {@code user} in {@code groups} (client certificate), with no rights of its own. */
   Path kubeconfigFor(String user, List<String> groups);
 
+  /**
+   * A kubeconfig that authenticates as the ServiceAccount {@code namespace/name} with a token from the TokenRequest
+   * API (valid {@code lifetime}), written to {@code file}: what a pod running as that ServiceAccount would use.
+   */
+  default Path kubeconfigForServiceAccount(String namespace, String name, java.time.Duration lifetime, Path file) {
+    var request = new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder().withNewSpec()
+        .withExpirationSeconds(lifetime.toSeconds()).endSpec().build();
+    String token = client().serviceAccounts().inNamespace(namespace).withName(name).tokenRequest(request)
+        .getStatus().getToken();
+    io.fabric8.kubernetes.client.Config admin = client().getConfiguration();
+    String ca = admin.getCaCertData();
+    try {
+      if (ca == null && admin.getCaCertFile() != null) {
+        ca = java.util.Base64.getEncoder().encodeToString(java.nio.file.Files.readAllBytes(
+            Path.of(admin.getCaCertFile())));
+      }
+      String yaml = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: "
+          + admin.getMasterUrl().replaceAll("/$", "") + "\n"
+          + (ca == null ? "    insecure-skip-tls-verify: true\n" : "    certificate-authority-data: " + ca + "\n")
+          + "users:\n- name: " + name + "\n  user:\n    token: " + token + "\ncontexts:\n- name: c\n  context:\n"
+          + "    cluster: c\n    user: " + name + "\ncurrent-context: c\n";
+      java.nio.file.Files.writeString(file, yaml);
+      return file;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** Which tier this is, for messages. */
   String tier();
 
