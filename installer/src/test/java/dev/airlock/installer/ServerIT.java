@@ -543,6 +543,33 @@ class ServerIT {
 
   @Test
   @Order(7)
+  void aGroupRemovedInTheIdp_takesTheRoleAway_atTheNextTokenRefresh() throws Exception {
+    String alice = kc.admin(CorpRealm.NAME + "/users?username=alice&exact=true").get(0).path("id").asText();
+    String devs = kc.admin(CorpRealm.NAME + "/groups?search=devs").get(0).path("id").asText();
+    assertThat(kubeToken("alice")).isNotBlank();
+    kc.adminDelete(CorpRealm.NAME + "/users/" + alice + "/groups/" + devs);
+    try {
+      Cli.Run refused = Cli.run(dir, null, Map.of("AIRLOCK_SESSION", session("alice")), "kube-token", "--server",
+          url);
+      assertThat(refused.exit()).as("alice is in no mapped group any more").isNotZero();
+      assertThat(refused.err()).contains("no airlock role maps to your groups [] any more");
+      // The compiled RBAC follows: alice's bindings go, so tokens issued before stop working too.
+      for (int i = 0; i < 100 && !cluster.client().rbac().roleBindings().inNamespace("dev-alice").list().getItems()
+          .stream().filter(b -> b.getSubjects().stream().anyMatch(x -> x.getName().equals("user-alice"))).toList()
+          .isEmpty(); i++) {
+        Thread.sleep(100);
+      }
+      assertThat(cluster.client().rbac().roleBindings().inNamespace("dev-alice").list().getItems())
+          .noneMatch(b -> b.getSubjects().stream().anyMatch(x -> x.getName().equals("user-alice")));
+    } finally {
+      kc.adminPut(CorpRealm.NAME + "/users/" + alice + "/groups/" + devs, Map.of());
+    }
+    // Back in the group: the next refresh gives the role back.
+    assertThat(kubeToken("alice")).isNotBlank();
+  }
+
+  @Test
+  @Order(8)
   void revocationAndLogout_makeTheApiServerAnswer401_atOnce() throws Exception {
     String aliceToken = kubeToken("alice");
     String bobToken = kubeToken("bob");
@@ -565,7 +592,7 @@ class ServerIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void everyActionIsAudited_andEditingAStoredEventBreaksTheChainThere() throws Exception {
     Cli.Run export = Cli.run(dir, "audit", "export", "--kubeconfig", cluster.kubeconfig().toString(), "--namespace",
         ns, "--output", "json");

@@ -129,6 +129,47 @@ class ServerPackageIT {
           "quarkus-run.jar")));
       assertThat(files).containsKey("opt/airlock/app/airlock-installer-0.1.0-SNAPSHOT.jar");
 
+      // The server as the installed ServiceAccount, with nothing seeded (a fresh installation): it starts, warns
+      // that no connector is configured, refuses SSO logins with that reason, and the admin made at install logs in.
+      String password = install.out().lines().filter(l -> l.contains("break-glass admin password")).findFirst()
+          .orElseThrow().replaceAll(".*: ", "").trim();
+      Path sa = cluster.kubeconfigForServiceAccount(ns, "airlock-server", java.time.Duration.ofMinutes(30),
+          dir.resolve("sa-" + ns + ".kubeconfig"));
+      Path cwd = Files.createDirectories(dir.resolve("server-" + ns));
+      Process server = Cli.start(cwd, Map.of(), "server", "--kubeconfig", sa.toString(), "--namespace", ns,
+          "--listen", "127.0.0.1:0", "--output", "json");
+      try {
+        JsonNode serving = null;
+        for (int i = 0; i < 600 && serving == null; i++) {
+          for (String line : Files.exists(cwd.resolve(".out")) ? Files.readAllLines(cwd.resolve(".out"))
+              : List.<String>of()) {
+            if (line.contains("\"type\":\"result\"")) {
+              serving = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+            }
+          }
+          assertThat(server.isAlive()).as(() -> read(cwd.resolve(".err"))).isTrue();
+          Thread.sleep(100);
+        }
+        assertThat(serving).as(() -> read(cwd.resolve(".err"))).isNotNull();
+        assertThat(serving.path("adminPassword").isMissingNode() || serving.path("adminPassword").isNull())
+            .as("the password is shown by install only").isTrue();
+        assertThat(read(cwd.resolve(".out")) + read(cwd.resolve(".err"))).contains("no SSO connector is configured");
+        String url = serving.path("url").asText();
+        Cli.Run sso = Cli.run(dir, null, Map.of(), "login", "--server", url, "--no-browser", "--kubeconfig-out",
+            dir.resolve("dev.kubeconfig").toString());
+        assertThat(sso.exit()).isNotZero();
+        assertThat(sso.err()).contains("no SSO connector configured yet");
+        Cli.Run admin = Cli.run(dir, password + "\n", Map.of(), "login", "--admin", "--server", url,
+            "--kubeconfig-out", dir.resolve("admin-" + ns + ".kubeconfig").toString());
+        assertThat(admin.exit()).as(admin.toString()).isZero();
+        Cli.Run users = Cli.run(dir, "users", "list", "--kubeconfig", dir.resolve("admin-" + ns + ".kubeconfig")
+            .toString());
+        assertThat(users.exit()).as(users.toString()).isZero();
+      } finally {
+        server.destroy();
+        server.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+      }
+
       Cli.Run status = airlock(ns, null, "status", "--output", "json");
       assertThat(status.exit()).as(status.toString()).isZero();
       assertThat(status.out()).contains("airlock-server");
@@ -153,6 +194,14 @@ class ServerPackageIT {
       cluster.deleteNamespaces(ns);
       cluster.client().rbac().clusterRoleBindings().withName("airlock-server-" + ns).delete();
       cluster.client().rbac().clusterRoles().withName("airlock-server-" + ns).delete();
+    }
+  }
+
+  private static String read(Path f) {
+    try {
+      return Files.exists(f) ? Files.readString(f) : "";
+    } catch (IOException e) {
+      return e.toString();
     }
   }
 

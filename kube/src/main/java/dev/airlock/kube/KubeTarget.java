@@ -141,6 +141,11 @@ public final class KubeTarget implements AutoCloseable {
     return helmKubeconfig;
   }
 
+  /** Whether this is the pod's own ServiceAccount (no kubeconfig): the process runs inside the cluster. */
+  public boolean insideCluster() {
+    return helmKubeconfig == null;
+  }
+
   /** The kubeconfig user operations are recorded as. */
   public String user() {
     return user;

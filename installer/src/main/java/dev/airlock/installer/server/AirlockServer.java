@@ -95,7 +95,7 @@ public final class AirlockServer implements AutoCloseable {
   private final Web web;
   private final ScheduledExecutorService background;
   private final Map<String, Deque> failures = new ConcurrentHashMap<>();
-  private volatile SsoConfig sso;
+  private final Ttl<SsoConfig> ssoConfig;
   private final java.util.concurrent.atomic.AtomicBoolean leader = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile java.util.concurrent.CompletableFuture<?> election;
   private volatile boolean closing;
@@ -114,6 +114,8 @@ public final class AirlockServer implements AutoCloseable {
     this.audit = new AuditLog(client, settings.namespace(), clock, auditOut);
     this.namespaces = new DeveloperNamespaces(client, rbac, audit, this::reconcileRbac);
     this.roles = new Ttl<>(rbac::read, ROLES_TTL, clock);
+    // Changes an admin stores (from the CLI, another replica, the console) reach every replica within seconds.
+    this.ssoConfig = new Ttl<>(this::readSsoConfig, Duration.ofSeconds(10), clock);
     this.catalog = new Ttl<>(() -> Catalog.discover(client), Duration.ofMinutes(1), clock);
     this.web = new Web(settings.listen(), settings.tls(), this::refused);
     this.background = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -128,7 +130,6 @@ public final class AirlockServer implements AutoCloseable {
   public static AirlockServer start(KubernetesClient client, Settings settings, Clock clock, PrintStream auditOut)
       throws IOException {
     AirlockServer s = new AirlockServer(client, settings, clock, auditOut);
-    s.sso = s.readSsoConfig();
     s.web.start();
     s.elect();
     s.background.scheduleWithFixedDelay(s::sweep, 1, 5, TimeUnit.MINUTES);
@@ -199,11 +200,16 @@ public final class AirlockServer implements AutoCloseable {
         .serverSideApply();
   }
 
+  /** The SSO configuration as stored in the cluster, read again at most every 10 s. */
+  SsoConfig sso() {
+    return ssoConfig.get();
+  }
+
   private SsoConfig readSsoConfig() {
     var cm = client.configMaps().inNamespace(settings.namespace()).withName(SSO_CONFIGMAP).get();
     if (cm == null || cm.getData() == null || cm.getData().get("sso.yaml") == null) {
-      throw new AirlockException(Kind.BAD_INPUT, "no SSO configuration in " + settings.namespace(),
-          "start the server with --sso-config sso.yaml (docs/sso.md)");
+      // A fresh installation: the server starts (and is ready) before an admin stores the configuration.
+      return new SsoConfig(List.of(), List.of());
     }
     String source = cm.getMetadata().getAnnotations() == null ? "sso.yaml"
         : cm.getMetadata().getAnnotations().getOrDefault("airlock.dev/source", "sso.yaml");
@@ -257,14 +263,19 @@ public final class AirlockServer implements AutoCloseable {
     limitFailures(r);
     JsonNode body = r.json();
     String name = body.path("connector").asText(null);
-    if (name == null && sso.connectors().size() == 1) {
-      name = sso.connectors().get(0).name();
+    if (name == null && sso().connectors().size() == 1) {
+      name = sso().connectors().get(0).name();
+    }
+    if (sso().connectors().isEmpty()) {
+      throw new AirlockException(Kind.BAD_INPUT, "this airlock server has no SSO connector configured yet",
+          "an admin stores one: airlock server --sso-config sso.yaml --kubeconfig ADMIN --namespace "
+          + settings.namespace() + " (docs/sso.md); until then only the break-glass admin can log in");
     }
     if (name == null) {
-      throw new AirlockException(Kind.BAD_INPUT, "which connector? this server has " + sso.connectors().stream()
+      throw new AirlockException(Kind.BAD_INPUT, "which connector? this server has " + sso().connectors().stream()
           .map(SsoConfig.Connector::name).toList(), "pass --connector NAME");
     }
-    SsoConfig.Connector c = sso.connector(name);
+    SsoConfig.Connector c = sso().connector(name);
     String id;
     String pending;
     String url;
@@ -318,33 +329,35 @@ public final class AirlockServer implements AutoCloseable {
           .with(AirlockException.CHECK, OidcRelyingParty.STATE);
     }
     Logins.Login l = logins.get(loginId(state));
-    SsoConfig.Oidc c = (SsoConfig.Oidc) sso.connector(r.param(0));
-    return finishLogin(r, l, () -> oidc(c).complete(r.query, Web.JSON.readValue(logins.pending(l),
+    SsoConfig.Oidc c = (SsoConfig.Oidc) sso().connector(r.param(0));
+    return finishLogin(r, l, () -> oidc(c).completeLogin(r.query, Web.JSON.readValue(logins.pending(l),
         OidcRelyingParty.Pending.class)));
   }
 
   private Web.Response samlAcs(Web.Request r) throws IOException {
     Map<String, String> form = r.form();
     Logins.Login l = logins.get(form.get("RelayState"));
-    SsoConfig.Saml c = (SsoConfig.Saml) sso.connector(r.param(0));
-    return finishLogin(r, l, () -> saml(c).complete(form.get("SAMLResponse"), Web.JSON.readValue(logins.pending(l),
-        SamlServiceProvider.Pending.class), acs(c.name())));
+    SsoConfig.Saml c = (SsoConfig.Saml) sso().connector(r.param(0));
+    return finishLogin(r, l, () -> new OidcRelyingParty.Login(saml(c).complete(form.get("SAMLResponse"),
+        Web.JSON.readValue(logins.pending(l), SamlServiceProvider.Pending.class), acs(c.name())), null));
   }
 
+  /** A connector's check of the IdP's answer; SAML logins have no refresh token. */
   interface Completion {
-    Identity complete() throws IOException;
+    OidcRelyingParty.Login complete() throws IOException;
   }
 
   /** Checks the IdP's answer, the user's roles and the seats, sets the user up, and records the outcome. */
   private Web.Response finishLogin(Web.Request r, Logins.Login l, Completion completion) throws IOException {
     Identity id;
     try {
-      id = completion.complete();
+      OidcRelyingParty.Login login = completion.complete();
+      id = login.identity();
       if (!id.connector().equals(l.connector())) {
         throw new AirlockException(Kind.DENIED, "the answer is for connector " + id.connector() + ", the login for "
             + l.connector(), "start the login again").with(AirlockException.CHECK, "connector");
       }
-      Map<String, Object> result = admit(id, r.remote());
+      Map<String, Object> result = admit(id, login.refreshToken(), r.remote());
       logins.finish(l, "done", Web.JSON.writeValueAsString(result));
       return Web.Response.html(200, "Logged in", "Logged in as " + id.username() + " through " + id.connector()
           + ". You can close this tab; the terminal has the rest.");
@@ -364,7 +377,7 @@ public final class AirlockServer implements AutoCloseable {
   }
 
   /** A verified identity becomes a session: roles, seat, user record, RBAC, then the session itself. */
-  private Map<String, Object> admit(Identity id, String from) {
+  private Map<String, Object> admit(Identity id, String refreshToken, String from) {
     Authorizer auth = clusterAuthorizer();
     User user = User.of(id);
     Policy policy = auth.policy(user);
@@ -380,7 +393,8 @@ public final class AirlockServer implements AutoCloseable {
       reconcileRbac();
     }
     Instant expires = id.sessionExpires().isAfter(now) ? id.sessionExpires() : now.plus(Duration.ofHours(8));
-    Sessions.Created s = sessions.create(id.username(), id.groups(), id.connector(), expires, false);
+    Sessions.Created s = sessions.create(id.username(), id.groups(), id.connector(), expires, false, id.subject(),
+        refreshToken);
     audit.record(AuditLog.Event.of(id.username(), "login", id.connector(), "success", from)
         .with("groups", id.groups()).with("roles", policy.roles()).with("session", s.session().id()));
     return loginResult(s, policy, auth);
@@ -447,10 +461,12 @@ public final class AirlockServer implements AutoCloseable {
       throw new AirlockException(Kind.DENIED, "the break-glass admin has no Kubernetes identity",
           "use an admin kubeconfig for Kubernetes");
     }
+    s = recheckAtIdp(s, r.remote());
     Authorizer auth = authorizer();
     Policy p = auth.policy(new User(s.username(), s.groups()));
     if (p.roles().isEmpty()) {
-      throw Sessions.refused("no airlock role maps to your groups any more", "ask an admin");
+      throw Sessions.refused("no airlock role maps to your groups " + s.groups() + " any more", "ask an admin to "
+          + "map one of them to a role, or the IdP's admin to put you in a group that is");
     }
     Duration life = p.limits().maxCredentialLifetime() != null ? p.limits().maxCredentialLifetime()
         : settings.defaultTokenLifetime();
@@ -475,6 +491,54 @@ public final class AirlockServer implements AutoCloseable {
     status.put("expirationTimestamp", answer.getStatus().getExpirationTimestamp());
     return Web.Response.json(Map.of("apiVersion", "client.authentication.k8s.io/v1", "kind", "ExecCredential",
         "status", status));
+  }
+
+  /**
+   * At each token refresh of an OIDC session, asks the IdP again (refresh token grant) who the user is: a group
+   * removed there takes its roles away now, in the session and in the compiled RBAC; a session the IdP ended
+   * (logout, disabled user, idle or too old) ends here too. An unreachable IdP leaves the session as it was, so an
+   * IdP outage does not lock developers out; it is audited.
+   */
+  private Sessions.Session recheckAtIdp(Sessions.Session s, String from) {
+    if (s.refreshToken() == null || s.subject() == null || s.admin()) {
+      return s;
+    }
+    SsoConfig.Connector c;
+    try {
+      c = sso().connector(s.connector());
+    } catch (AirlockException gone) {
+      sessions.delete(s);
+      throw Sessions.refused("the connector " + s.connector() + " of your session was removed", "log in again");
+    }
+    if (!(c instanceof SsoConfig.Oidc oc)) {
+      return s;
+    }
+    OidcRelyingParty.Login fresh;
+    try {
+      fresh = oidc(oc).refresh(s.refreshToken(), s.subject());
+    } catch (AirlockException e) {
+      if (e.kind() == Kind.REMOTE) {
+        audit.record(AuditLog.Event.of(s.username(), "idp-recheck", s.connector(), "unreachable", from)
+            .with("session", s.id()).with("reason", e.getMessage()));
+        return s;
+      }
+      sessions.delete(s);
+      audit.record(AuditLog.Event.of(s.username(), "session-end", s.connector(), "idp-refused", from)
+          .with("session", s.id()).with("reason", e.getMessage()));
+      throw Sessions.refused("the IdP ended your session: " + e.getMessage(), "log in again: airlock login "
+          + "--server " + base());
+    }
+    List<String> before = s.groups();
+    List<String> after = fresh.identity().groups();
+    Sessions.Session updated = sessions.updateIdentity(s, after, fresh.refreshToken());
+    if (!new java.util.HashSet<>(before).equals(new java.util.HashSet<>(after))) {
+      audit.record(AuditLog.Event.of(s.username(), "groups-changed", s.connector(), "success", from)
+          .with("session", s.id()).with("before", before).with("after", after));
+      if (rbac.recordLogin(User.of(fresh.identity()), clock.instant())) {
+        reconcileRbac();
+      }
+    }
+    return updated;
   }
 
   private Web.Response whoami(Web.Request r) {
@@ -749,15 +813,16 @@ public final class AirlockServer implements AutoCloseable {
     return URI.create(base() + "/sso/saml/" + connector + "/acs");
   }
 
-  private final Map<String, OidcRelyingParty> oidcCache = new ConcurrentHashMap<>();
-  private final Map<String, SamlServiceProvider> samlCache = new ConcurrentHashMap<>();
+  // By the connector's whole configuration: an edited connector gets a new relying party.
+  private final Map<SsoConfig.Oidc, OidcRelyingParty> oidcCache = new ConcurrentHashMap<>();
+  private final Map<SsoConfig.Saml, SamlServiceProvider> samlCache = new ConcurrentHashMap<>();
 
   private OidcRelyingParty oidc(SsoConfig.Oidc c) {
-    return oidcCache.computeIfAbsent(c.name(), n -> new OidcRelyingParty(c, clock, System::getenv, replays));
+    return oidcCache.computeIfAbsent(c, n -> new OidcRelyingParty(c, clock, System::getenv, replays));
   }
 
   private SamlServiceProvider saml(SsoConfig.Saml c) {
-    return samlCache.computeIfAbsent(c.name(), n -> new SamlServiceProvider(c, IdpMetadata.load(c), replays, clock,
+    return samlCache.computeIfAbsent(c, n -> new SamlServiceProvider(c, IdpMetadata.load(c), replays, clock,
         System::getenv));
   }
 

@@ -142,7 +142,13 @@ public class ServerCommand implements Callable<Integer> {
         throw new AirlockException(Kind.BAD_INPUT, "plain HTTP is allowed only on a loopback address, not "
             + listen, "listen on 127.0.0.1, or give --tls-cert and --tls-key");
       }
-      String password = AdminPassword.ensure(client, ns);
+      // Inside the cluster the password would land in the pod's log: there, `airlock install` makes it.
+      String password = target.insideCluster() ? null : AdminPassword.ensure(client, ns);
+      if (target.insideCluster() && client.secrets().inNamespace(ns).withName(AirlockServer.ADMIN_SECRET).get()
+          == null) {
+        console.warn("there is no break-glass admin in " + ns + ": run 'airlock install' again (it makes one and "
+            + "shows its password once)");
+      }
       var config = client.getConfiguration();
       String caData = config.getCaCertData() != null ? config.getCaCertData()
           : config.getCaCertFile() != null ? java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(
@@ -157,6 +163,10 @@ public class ServerCommand implements Callable<Integer> {
             + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":"
             + server.port());
         server.publicUrl(url);
+        if (server.sso().connectors().isEmpty()) {
+          console.warn("no SSO connector is configured in " + ns + " yet: only the break-glass admin can log in "
+              + "until one is stored (airlock server --sso-config sso.yaml, docs/sso.md)");
+        }
         if (registryCertOut != null) {
           // A public certificate exported from the cluster's Secret: replacing it keeps the registry's bundle current.
           AtomicFiles.write(registryCertOut, server.registryCertificatePem(), false, true);

@@ -37,7 +37,7 @@ final class Sessions {
 
   /** One session. {@code uid} is its Secret's, for tokens bound to it. */
   record Session(String id, String username, String userKey, List<String> groups, String connector, Instant created,
-      Instant expires, boolean admin, String uid) {
+      Instant expires, boolean admin, String uid, String subject, String refreshToken) {
     String secretName() {
       return PREFIX + id;
     }
@@ -57,6 +57,15 @@ final class Sessions {
   }
 
   Created create(String username, List<String> groups, String connector, Instant expires, boolean admin) {
+    return create(username, groups, connector, expires, admin, null, null);
+  }
+
+  /**
+   * A new session; {@code subject} and {@code refreshToken} (OIDC, may be null) let the server ask the IdP again
+   * for the user's groups at each token refresh.
+   */
+  Created create(String username, List<String> groups, String connector, Instant expires, boolean admin,
+      String subject, String refreshToken) {
     byte[] idBytes = new byte[12];
     RANDOM.nextBytes(idBytes);
     String id = HexFormat.of().formatHex(idBytes);
@@ -75,6 +84,10 @@ final class Sessions {
     data.put("expires", expires.toString());
     data.put("admin", String.valueOf(admin));
     data.put("secret-sha256", sha256(secret));
+    if (subject != null && refreshToken != null) {
+      data.put("subject", subject);
+      data.put("refresh-token", refreshToken);
+    }
     Secret s = Secrets.opaque(namespace, PREFIX + id, data);
     s.getMetadata().getLabels().put(LABEL, "true");
     s.getMetadata().getLabels().put(USER, admin ? "break-glass-admin" : UserName.of(username));
@@ -101,6 +114,23 @@ final class Sessions {
       throw refused("the session expired at " + session.expires(), "log in again: airlock login --server URL");
     }
     return session;
+  }
+
+  /** The session with the groups and refresh token the IdP gave at a refresh. */
+  Session updateIdentity(Session s, List<String> groups, String refreshToken) {
+    Map<String, String> data = new LinkedHashMap<>();
+    try {
+      data.put("groups", Web.JSON.writeValueAsString(groups));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    data.put("refresh-token", refreshToken);
+    Secret patched = client.secrets().inNamespace(namespace).withName(s.secretName()).edit(x -> {
+      data.forEach((k, v) -> x.getData().put(k, Base64.getEncoder().encodeToString(v.getBytes(
+          StandardCharsets.UTF_8))));
+      return x;
+    });
+    return read(patched);
   }
 
   void delete(Session s) {
@@ -143,7 +173,8 @@ final class Sessions {
       return new Session(name.substring(PREFIX.length()), username, admin ? "break-glass-admin"
           : UserName.of(username), groups, Secrets.value(s, "connector").orElse(""), Instant.parse(Secrets.value(s,
           "created").orElseThrow()), Instant.parse(Secrets.value(s, "expires").orElseThrow()), admin,
-          s.getMetadata().getUid());
+          s.getMetadata().getUid(), Secrets.value(s, "subject").orElse(null),
+          Secrets.value(s, "refresh-token").orElse(null));
     } catch (IOException | RuntimeException e) {
       throw new AirlockException(Kind.BAD_INPUT, "session Secret " + s.getMetadata().getName() + " is damaged",
           "delete it", e);

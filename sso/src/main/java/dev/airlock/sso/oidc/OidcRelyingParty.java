@@ -20,7 +20,9 @@ import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.oauth2.sdk.AuthorizationCode;
 import com.nimbusds.oauth2.sdk.AuthorizationCodeGrant;
 import com.nimbusds.oauth2.sdk.ErrorObject;
+import com.nimbusds.oauth2.sdk.OAuth2Error;
 import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.RefreshTokenGrant;
 import com.nimbusds.oauth2.sdk.ResponseType;
 import com.nimbusds.oauth2.sdk.Scope;
 import com.nimbusds.oauth2.sdk.TokenErrorResponse;
@@ -38,6 +40,7 @@ import com.nimbusds.oauth2.sdk.id.State;
 import com.nimbusds.oauth2.sdk.pkce.CodeChallengeMethod;
 import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
 import com.nimbusds.oauth2.sdk.token.BearerAccessToken;
+import com.nimbusds.oauth2.sdk.token.RefreshToken;
 import com.nimbusds.openid.connect.sdk.AuthenticationRequest;
 import com.nimbusds.openid.connect.sdk.Nonce;
 import com.nimbusds.openid.connect.sdk.OIDCTokenResponse;
@@ -95,6 +98,8 @@ public final class OidcRelyingParty {
   public static final String CONNECTOR = "connector";
   public static final String DISCOVERY = "discovery";
   public static final String GROUPS_OVERAGE = "groups-overage";
+  /** The IdP refused to refresh a session: it ended there (logged out, disabled, idle or too old). */
+  public static final String REFRESH = "refresh";
 
   private final SsoConfig.Oidc config;
   private final Clock clock;
@@ -192,7 +197,82 @@ public final class OidcRelyingParty {
    * exchanges the code with the PKCE verifier, checks the ID token, merges UserInfo when its subject is the token's,
    * and returns who logged in.
    */
+  /**
+   * A completed login: who, and the refresh token the IdP issued (null if none), with which {@link #refresh} asks
+   * the IdP again later.
+   */
+  public record Login(Identity identity, String refreshToken) {
+    @Override
+    public String toString() {
+      return "Login[" + identity + ", refreshToken=" + (refreshToken == null ? "none" : "(hidden)") + "]";
+    }
+  }
+
   public Identity complete(Map<String, String> params, Pending pending) {
+    return completeLogin(params, pending).identity();
+  }
+
+  /**
+   * Asks the IdP for the user's current identity with a refresh token, as at login: a new ID token checked in full
+   * (its subject must be {@code subject}), UserInfo when configured. A refusal from the IdP ({@code invalid_grant}:
+   * the user logged out, was disabled, or the IdP session is idle or too old) is a {@link LoginRefused} with check
+   * {@value #REFRESH}; an unreachable IdP is a {@code REMOTE} error.
+   */
+  public Login refresh(String refreshToken, String subject) {
+    OIDCProviderMetadata m = metadata();
+    RefreshTokenGrant grant = new RefreshTokenGrant(new RefreshToken(refreshToken));
+    ClientAuthentication auth = clientAuthentication(m);
+    TokenRequest req = auth == null ? new TokenRequest(m.getTokenEndpointURI(), new ClientID(config.clientId()), grant)
+        : new TokenRequest(m.getTokenEndpointURI(), auth, grant);
+    TokenResponse resp;
+    try {
+      resp = OIDCTokenResponseParser.parse(send(req.toHTTPRequest()));
+    } catch (IOException e) {
+      throw new AirlockException(Kind.REMOTE, "cannot reach the token endpoint of connector " + config.name() + ": "
+          + e.getMessage(), "check that the IdP is reachable from here", e);
+    } catch (ParseException e) {
+      throw LoginRefused.because(config.name(), REFRESH, "the token endpoint's answer to a refresh is not an OIDC "
+          + "token response", "check the IdP", e);
+    }
+    if (!resp.indicatesSuccess()) {
+      ErrorObject err = ((TokenErrorResponse) resp).getErrorObject();
+      if (!OAuth2Error.INVALID_GRANT.getCode().equals(err.getCode())) {
+        throw new AirlockException(Kind.REMOTE, "the IdP of connector " + config.name() + " failed a refresh: "
+            + err.getCode() + (err.getDescription() == null ? "" : " (" + err.getDescription() + ")"),
+            "check the client's configuration in the IdP");
+      }
+      throw LoginRefused.because(config.name(), REFRESH, "the IdP ended the session (" + err.getCode()
+          + (err.getDescription() == null ? "" : ": " + err.getDescription()) + ")", "log in again");
+    }
+    OIDCTokenResponse tokens = (OIDCTokenResponse) resp.toSuccessResponse();
+    JWT idToken = tokens.getOIDCTokens().getIDToken();
+    if (idToken == null) {
+      throw LoginRefused.because(config.name(), REFRESH, "the IdP's refresh answer has no ID token, so the user's "
+          + "groups cannot be checked again", "let the client receive ID tokens on refresh (it is the default of "
+          + "Keycloak, Okta and Entra ID)");
+    }
+    JWTClaimsSet claims = verify(idToken, null);
+    if (!subject.equals(claims.getSubject())) {
+      throw LoginRefused.because(config.name(), SUBJECT, "the refreshed ID token is for subject '"
+          + claims.getSubject() + "', the session's is '" + subject + "'", "log in again");
+    }
+    Map<String, Object> all = new java.util.LinkedHashMap<>(claims.getClaims());
+    BearerAccessToken access = tokens.getOIDCTokens().getBearerAccessToken();
+    if (config.userInfo() && m.getUserInfoEndpointURI() != null && access != null) {
+      UserInfo info = userInfo(m, access);
+      if (!info.getSubject().getValue().equals(claims.getSubject())) {
+        throw LoginRefused.because(config.name(), USERINFO_SUBJECT, "UserInfo describes subject '"
+            + info.getSubject().getValue() + "', the ID token '" + claims.getSubject() + "'",
+            "the IdP answered for another user: report it to the IdP's administrators");
+      }
+      info.toJSONObject().forEach(all::putIfAbsent);
+    }
+    RefreshToken next = tokens.getOIDCTokens().getRefreshToken();
+    return new Login(identity(claims, all), next != null ? next.getValue() : refreshToken);
+  }
+
+  /** {@link #complete}, keeping the refresh token. */
+  public Login completeLogin(Map<String, String> params, Pending pending) {
     if (!pending.connector().equals(config.name())) {
       throw LoginRefused.because(config.name(), CONNECTOR, "the login was started with connector "
           + pending.connector(), "start the login again");
@@ -245,7 +325,8 @@ public final class OidcRelyingParty {
       }
       info.toJSONObject().forEach(all::putIfAbsent);
     }
-    return identity(claims, all);
+    var refresh = tokens.getOIDCTokens().getRefreshToken();
+    return new Login(identity(claims, all), refresh == null ? null : refresh.getValue());
   }
 
   private OIDCTokenResponse exchange(OIDCProviderMetadata m, String code, Pending pending) {

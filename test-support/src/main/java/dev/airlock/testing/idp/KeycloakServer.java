@@ -305,6 +305,11 @@ public final class KeycloakServer implements AutoCloseable {
     }
   }
 
+  /** DELETE on the admin API. */
+  public void adminDelete(String path) {
+    send(HttpRequest.newBuilder(base.resolve("/admin/realms/" + path)).DELETE(), adminToken(), 204);
+  }
+
   private JsonNode form(URI uri, Map<String, String> fields, String token) {
     StringBuilder body = new StringBuilder();
     fields.forEach((k, v) -> body.append(body.length() == 0 ? "" : "&").append(k).append('=')
