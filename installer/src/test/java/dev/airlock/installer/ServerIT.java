@@ -130,29 +130,8 @@ class ServerIT {
     assertThat(lic.exit()).as(lic.toString()).isZero();
     StringBuilder why = new StringBuilder();
     kubectl = KubeBinaries.fromEnvironment(why).map(b -> b.path("kubectl")).orElse(null);
-    serverKubeconfig = serverIdentity();
+    serverKubeconfig = ServerIdentity.create(cluster, ns, dir);
     startServer(dir.resolve("server1"), true, "127.0.0.1:0");
-  }
-
-  /**
-   * The server runs as the ServiceAccount its chart makes, with exactly the chart's RBAC (the templates bundled by
-   * 'bundle build'): every step below then shows that those rules are all it needs.
-   */
-  static Path serverIdentity() throws Exception {
-    cluster.client().namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
-        .withName(ns).endMetadata().build()).create();
-    for (String t : List.of("serviceaccount.yaml", "rbac.yaml")) {
-      String text;
-      try (var in = ServerIT.class.getResourceAsStream("/dev/airlock/bundle/server-chart/templates/" + t)) {
-        text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
-            .replace("{{ .Release.Namespace }}", ns);
-      }
-      assertThat(text).doesNotContain("{{");
-      cluster.client().load(new java.io.ByteArrayInputStream(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-          .inNamespace(ns).create();
-    }
-    return cluster.kubeconfigForServiceAccount(ns, "airlock-server", java.time.Duration.ofHours(3),
-        dir.resolve("server-sa.kubeconfig"));
   }
 
   static void startServer(Path cwd, boolean seed, String listen) throws Exception {
@@ -187,8 +166,7 @@ class ServerIT {
     }
     if (cluster != null && ns != null) {
       cluster.deleteNamespaces(ns, "dev-alice", "dev-bob", "dev-alice-feature");
-      cluster.client().rbac().clusterRoleBindings().withName("airlock-server-" + ns).delete();
-      cluster.client().rbac().clusterRoles().withName("airlock-server-" + ns).delete();
+      ServerIdentity.delete(cluster, ns);
     }
   }
 

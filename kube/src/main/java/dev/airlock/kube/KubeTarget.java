@@ -143,7 +143,15 @@ public final class KubeTarget implements AutoCloseable {
 
   /** Whether this is the pod's own ServiceAccount (no kubeconfig): the process runs inside the cluster. */
   public boolean insideCluster() {
-    return helmKubeconfig == null;
+    return helmKubeconfig == null && user.startsWith("serviceaccount");
+  }
+
+  /**
+   * A target over an existing client, for reading (the server's dashboard): it has no kubeconfig for Helm, so Helm
+   * operations cannot run through it. Closing it closes the client: the caller keeps it open.
+   */
+  public static KubeTarget reading(KubernetesClient client, String user) {
+    return new KubeTarget(client, null, false, user, client.getConfiguration().getMasterUrl());
   }
 
   /** The kubeconfig user operations are recorded as. */

@@ -332,6 +332,32 @@ public final class RbacStore {
     }
   }
 
+  /** The ConfigMap holding the roles file's text as last stored through airlock (the CRs are what counts). */
+  public static final String SOURCE_CONFIGMAP = "airlock-roles-source";
+
+  /** Keeps the text of the roles file just stored, for people to read and edit (the console). */
+  public void storeSource(String text, String source) {
+    try {
+      client.resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata()
+          .withName(SOURCE_CONFIGMAP).withNamespace(namespace).addToAnnotations("airlock.dev/source", source)
+          .endMetadata().withData(Map.of("roles.yaml", text)).build()).fieldManager(Reconciler.FIELD_MANAGER)
+          .forceConflicts().serverSideApply();
+    } catch (KubernetesClientException e) {
+      throw failure("store the roles file's text", e);
+    }
+  }
+
+  /** The roles file's text as last stored through airlock, if any. */
+  public java.util.Optional<String> source() {
+    try {
+      var cm = client.configMaps().inNamespace(namespace).withName(SOURCE_CONFIGMAP).get();
+      return cm == null || cm.getData() == null ? java.util.Optional.empty()
+          : java.util.Optional.ofNullable(cm.getData().get("roles.yaml"));
+    } catch (KubernetesClientException e) {
+      throw failure("read the roles file's text", e);
+    }
+  }
+
   /** Compiles for every recorded user and reconciles (or only plans, with {@code apply} false). */
   public Reconciler.Result reconcile(Authorizer authorizer, boolean apply) {
     Compiler compiler = new Compiler(authorizer);

@@ -50,6 +50,7 @@ public class RbacApplyCommand implements Callable<Integer> {
       warnings.forEach(w -> console.on(new dev.airlock.event.Event.Log(dev.airlock.event.Event.Level.WARN, w)));
       store.ensureCrds();
       List<Reconciler.Change> stored = store.write(set, true);
+      store.storeSource(roles.text(), roles.file.toString());
       if (u != null) {
         store.ensureUser(u);
       }

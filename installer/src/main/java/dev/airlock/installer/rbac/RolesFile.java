@@ -11,6 +11,16 @@ public class RolesFile {
       description = "the roles file (kind: RoleSet; docs/rbac.md)")
   Path file;
 
+  /** The file's text, as stored for people to read (the console's roles page). */
+  String text() {
+    try {
+      return java.nio.file.Files.readString(file);
+    } catch (java.io.IOException e) {
+      throw new dev.airlock.error.AirlockException(dev.airlock.error.AirlockException.Kind.IO, "cannot read "
+          + file + ": " + e.getMessage(), null, e);
+    }
+  }
+
   RoleSet read() {
     return RoleSet.read(file);
   }

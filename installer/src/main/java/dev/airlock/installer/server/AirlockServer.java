@@ -124,6 +124,7 @@ public final class AirlockServer implements AutoCloseable {
       return t;
     });
     routes();
+    new ConsolePages(this).routes(web);
   }
 
   /** Starts the server (the namespace must exist; {@code sso} is read from the cluster when null). */
@@ -262,7 +263,26 @@ public final class AirlockServer implements AutoCloseable {
   private Web.Response startLogin(Web.Request r) throws IOException {
     limitFailures(r);
     JsonNode body = r.json();
-    String name = body.path("connector").asText(null);
+    Begun b = beginLogin(body.path("connector").asText(null), false);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", b.id());
+    out.put("url", base() + "/login/" + b.id());
+    out.put("poll", b.created().poll());
+    out.put("verificationUrl", base() + "/device");
+    out.put("userCode", b.created().userCode());
+    out.put("connector", b.connector());
+    out.put("expiresAt", clock.instant().plus(Logins.LIFETIME).toString());
+    return Web.Response.json(201, out);
+  }
+
+  /** A login started: its id, its secrets, the connector and the IdP's URL. */
+  record Begun(String id, Logins.Created created, String connector, String url) {}
+
+  /**
+   * Starts a login through connector {@code name} (the only one when null). A {@code console} login ends in the
+   * browser (a session cookie) instead of at a polling CLI.
+   */
+  Begun beginLogin(String name, boolean console) throws IOException {
     if (name == null && sso().connectors().size() == 1) {
       name = sso().connectors().get(0).name();
     }
@@ -293,16 +313,8 @@ public final class AirlockServer implements AutoCloseable {
       pending = Web.JSON.writeValueAsString(start.pending());
       url = start.redirectUrl().toString();
     }
-    Logins.Created created = logins.create(id, c.name(), pending, url);
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("id", id);
-    out.put("url", base() + "/login/" + id);
-    out.put("poll", created.poll());
-    out.put("verificationUrl", base() + "/device");
-    out.put("userCode", created.userCode());
-    out.put("connector", c.name());
-    out.put("expiresAt", clock.instant().plus(Logins.LIFETIME).toString());
-    return Web.Response.json(201, out);
+    Logins.Created created = logins.create(id, c.name(), pending, url, console);
+    return new Begun(id, created, c.name(), url);
   }
 
   static String loginId(String state) {
@@ -359,6 +371,10 @@ public final class AirlockServer implements AutoCloseable {
       }
       Map<String, Object> result = admit(id, login.refreshToken(), r.remote());
       logins.finish(l, "done", Web.JSON.writeValueAsString(result));
+      if (l.console()) {
+        // Back to the browser that started it, which proves it with its login cookie (ConsolePages).
+        return new Web.Response(303, null, new byte[0], Map.of("Location", base() + ConsolePages.FINISH + l.id()));
+      }
       return Web.Response.html(200, "Logged in", "Logged in as " + id.username() + " through " + id.connector()
           + ". You can close this tab; the terminal has the rest.");
     } catch (AirlockException e) {
@@ -603,8 +619,27 @@ public final class AirlockServer implements AutoCloseable {
     return s;
   }
 
+  /** The stored roles as of at most 2 s ago. */
+  RoleSet roleSet() {
+    return roles.get();
+  }
+
+  /** The cluster's resources (discovery, CRDs included), as of at most a minute ago. */
+  Catalog catalog() {
+    return catalog.get();
+  }
+
+  RbacStore rbac() {
+    return rbac;
+  }
+
+  /** After roles were stored here: the next request reads them. */
+  void rolesChanged() {
+    roles.invalidate();
+  }
+
   /** The roles with the built-in catalog: enough for decisions and limits. */
-  private Authorizer authorizer() {
+  Authorizer authorizer() {
     return new Authorizer(roles.get(), Catalog.builtIn());
   }
 
@@ -703,7 +738,12 @@ public final class AirlockServer implements AutoCloseable {
   /** The break-glass admin: a password whose hash is in the Secret {@value #ADMIN_SECRET}; works without the IdP. */
   private Web.Response adminLogin(Web.Request r) throws IOException {
     limitFailures(r);
-    String password = r.json().path("password").asText("");
+    Sessions.Created c = breakGlass(r.json().path("password").asText(""), r.remote());
+    return Web.Response.json(201, loginResult(c, null, null));
+  }
+
+  /** Checks the break-glass admin's password; a session of one hour. */
+  Sessions.Created breakGlass(String password, String from) {
     var s = client.secrets().inNamespace(settings.namespace()).withName(ADMIN_SECRET).get();
     if (s == null || !AdminPassword.matches(password, Secrets.value(s, "password-hash").orElse(""))) {
       throw new AirlockException(Kind.DENIED, "wrong break-glass admin password", "the password was shown once "
@@ -712,8 +752,8 @@ public final class AirlockServer implements AutoCloseable {
     }
     Sessions.Created c = sessions.create("admin", List.of(), "break-glass", clock.instant().plus(Duration.ofHours(1)),
         true);
-    audit.record(AuditLog.Event.of("admin", "login", "break-glass", "success", r.remote()));
-    return Web.Response.json(201, loginResult(c, null, null));
+    audit.record(AuditLog.Event.of("admin", "login", "break-glass", "success", from));
+    return c;
   }
 
   private Sessions.Session admin(Web.Request r) {
@@ -738,9 +778,47 @@ public final class AirlockServer implements AutoCloseable {
   private Web.Response revokeUser(Web.Request r) {
     Sessions.Session admin = admin(r);
     String user = java.net.URLDecoder.decode(r.param(0), StandardCharsets.UTF_8);
-    int n = sessions.revoke(UserName.of(user));
-    audit.record(AuditLog.Event.of(admin.username(), "revoke", user, "success", r.remote()).with("sessions", n));
+    int n = revoke(admin.username(), user, r.remote());
     return Web.Response.json(Map.of("user", user, "sessionsEnded", n));
+  }
+
+  /** Ends every session of {@code user}, audited as {@code actor}'s. */
+  int revoke(String actor, String user, String from) {
+    int n = sessions.revoke(UserName.of(user));
+    audit.record(AuditLog.Event.of(actor, "revoke", user, "success", from).with("sessions", n));
+    return n;
+  }
+
+  /** The platform permissions of a session: all of them for the break-glass admin. */
+  java.util.Set<String> platformPermissions(Sessions.Session s) {
+    if (s.admin()) {
+      return new java.util.LinkedHashSet<>(dev.airlock.rbac.PlatformRole.PERMISSIONS);
+    }
+    return authorizer().policy(new User(s.username(), s.groups())).platformPermissions();
+  }
+
+  Sessions sessions() {
+    return sessions;
+  }
+
+  Logins logins() {
+    return logins;
+  }
+
+  KubernetesClient client() {
+    return client;
+  }
+
+  Settings settings() {
+    return settings;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  boolean tls() {
+    return settings.tls() != null;
   }
 
   // ---- protection
@@ -800,7 +878,7 @@ public final class AirlockServer implements AutoCloseable {
 
   // ---- helpers
 
-  private String base() {
+  String base() {
     URI u = publicUrl != null ? publicUrl : settings.publicUrl();
     return u.toString().replaceAll("/+$", "");
   }

@@ -32,7 +32,7 @@ final class Logins {
 
   /** A login record. */
   record Login(String id, String connector, String pending, String url, String pollHash, String state,
-      String result, Instant expires, String resourceVersion) {}
+      String result, Instant expires, String resourceVersion, boolean console) {}
 
   private final KubernetesClient client;
   private final String namespace;
@@ -81,7 +81,7 @@ final class Logins {
   }
 
   /** Records a new login; returns its poll secret and user code. */
-  Created create(String id, String connector, String pendingJson, String url) {
+  Created create(String id, String connector, String pendingJson, String url, boolean console) {
     String poll = newSecret();
     String code = newUserCode();
     Map<String, String> data = new LinkedHashMap<>();
@@ -90,6 +90,9 @@ final class Logins {
     data.put("url", url);
     data.put("poll-sha256", Sessions.sha256(poll));
     data.put("state", "pending");
+    if (console) {
+      data.put("console", "true");
+    }
     data.put("expires", clock.instant().plus(LIFETIME).toString());
     Secret s = Secrets.opaque(namespace, PREFIX + id, data);
     s.getMetadata().getLabels().put(LABEL, "true");
@@ -125,7 +128,8 @@ final class Logins {
     Login l = new Login(id, Secrets.value(s, "connector").orElse(""), Secrets.value(s, "pending").orElse(""),
         Secrets.value(s, "url").orElse(""), Secrets.value(s, "poll-sha256").orElse(""), Secrets.value(s, "state")
         .orElse("pending"), Secrets.value(s, "result").orElse(null), Instant.parse(Secrets.value(s, "expires")
-        .orElseThrow()), s.getMetadata().getResourceVersion());
+        .orElseThrow()), s.getMetadata().getResourceVersion(), Boolean.parseBoolean(Secrets.value(s, "console")
+        .orElse("false")));
     if (l.expires().isBefore(clock.instant())) {
       delete(id);
       throw refused("this login took longer than " + LIFETIME.toMinutes() + " minutes");

@@ -125,6 +125,7 @@ public class ServerCommand implements Callable<Integer> {
         RoleSet set = RoleSet.read(roles);
         RbacStore store = new RbacStore(client, ns);
         store.ensureCrds();
+        store.storeSource(Files.readString(roles), roles.toString());
         if (!store.write(set, true).isEmpty()) {
           audit.record(AuditLog.Event.of(target.user(), "roles", roles.toString(), "stored", "cli"));
         }

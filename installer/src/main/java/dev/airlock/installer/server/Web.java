@@ -235,7 +235,8 @@ final class Web implements AutoCloseable {
     } catch (Exception e) {
       resp = Response.json(500, Map.of("error", "internal error: " + e.getClass().getSimpleName(),
           "fix", "see the server's log"));
-      System.err.println("airlock server: " + x.getRequestMethod() + " " + x.getRequestURI().getPath() + ": " + e);
+      System.err.println("airlock server: " + x.getRequestMethod() + " " + x.getRequestURI().getPath() + ": " + e
+          + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
     }
     send(x, resp);
   }
@@ -266,7 +267,15 @@ final class Web implements AutoCloseable {
       if (r.contentType() != null) {
         h.set("Content-Type", r.contentType());
       }
-      r.headers().forEach(h::set);
+      r.headers().forEach((k, v) -> {
+        if (k.equals("Set-Cookie")) {
+          for (String c : v.split("\n")) {
+            h.add(k, c);
+          }
+        } else {
+          h.set(k, v);
+        }
+      });
       x.sendResponseHeaders(r.status(), r.body().length == 0 ? -1 : r.body().length);
       if (r.body().length > 0) {
         x.getResponseBody().write(r.body());
