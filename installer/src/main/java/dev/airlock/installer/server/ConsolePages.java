@@ -361,7 +361,8 @@ final class ConsolePages {
     for (dev.airlock.rbac.PlatformRole r : set.roles()) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("name", r.name());
-      m.put("platform", String.join(", ", r.platform()));
+      m.put("platform", String.join(", ", dev.airlock.rbac.PlatformRole.PERMISSIONS.stream()
+          .filter(r.platform()::contains).toList()));
       m.put("allow", r.allow().size());
       m.put("deny", r.deny().size());
       roles.add(m);
