@@ -110,21 +110,7 @@ class ConsoleIT {
     assertThat(install.exit()).as(install.toString()).isZero();
     // The server as its chart's ServiceAccount, seeded with SSO and roles.
     Path sa = ServerIdentity.create(cluster, ns, dir);
-    String issuer = kc.issuer(CorpRealm.NAME).toString();
-    Files.writeString(dir.resolve("sso.yaml"), """
-        apiVersion: airlock.dev/v1alpha1
-        kind: SSOConfig
-        connectors:
-          - name: corp-oidc
-            type: oidc
-            issuer: %1$s
-            clientId: airlock
-            clientSecret: {env: AIRLOCK_OIDC_SECRET}
-          - name: corp-saml
-            type: saml
-            entityId: airlock-sp
-            idpMetadata: {url: %1$s/protocol/saml/descriptor}
-        """.formatted(issuer));
+    Files.writeString(dir.resolve("sso.yaml"), CorpRealm.serverSsoConfig(kc));
     Files.writeString(dir.resolve("roles.yaml"), ROLES);
     Path cwd = Files.createDirectories(dir.resolve("server"));
     server = Cli.start(cwd, Map.of("AIRLOCK_OIDC_SECRET", CorpRealm.SECRET), "server", "--kubeconfig", sa.toString(),

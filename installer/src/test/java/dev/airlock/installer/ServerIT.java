@@ -104,21 +104,7 @@ class ServerIT {
     cluster = dev.airlock.testing.kube.KubeClusterExtension.shared().orElseThrow();
     CorpRealm.createWithKeys(kc, dir);
     ns = TestCluster.uniqueName("airlock-srv");
-    String issuer = kc.issuer(CorpRealm.NAME).toString();
-    Files.writeString(dir.resolve("sso.yaml"), """
-        apiVersion: airlock.dev/v1alpha1
-        kind: SSOConfig
-        connectors:
-          - name: corp-oidc
-            type: oidc
-            issuer: %1$s
-            clientId: airlock
-            clientSecret: {env: AIRLOCK_OIDC_SECRET}
-          - name: corp-saml
-            type: saml
-            entityId: airlock-sp
-            idpMetadata: {url: %1$s/protocol/saml/descriptor}
-        """.formatted(issuer));
+    Files.writeString(dir.resolve("sso.yaml"), CorpRealm.serverSsoConfig(kc));
     Files.writeString(dir.resolve("roles.yaml"), ROLES);
     // A license with two seats.
     assertThat(Cli.run(dir, "keys", "create-root", "--out", "root").exit()).isZero();

@@ -238,8 +238,20 @@ public final class AuditLog {
 
   /** The stored events, oldest first, from {@code since} on. */
   public List<Map<String, Object>> export(Instant since) {
+    return export(since, segments());
+  }
+
+  /** The stored events from {@code since} on and the chain's check, from one read of the segments. */
+  public record Snapshot(List<Map<String, Object>> events, Verification verification) {}
+
+  public Snapshot read(Instant since) {
+    List<ConfigMap> segments = segments();
+    return new Snapshot(export(since, segments), verify(segments));
+  }
+
+  private List<Map<String, Object>> export(Instant since, List<ConfigMap> segments) {
     List<Map<String, Object>> out = new ArrayList<>();
-    for (ConfigMap cm : segments()) {
+    for (ConfigMap cm : segments) {
       for (String line : lines(cm)) {
         try {
           @SuppressWarnings("unchecked")
@@ -258,7 +270,10 @@ public final class AuditLog {
 
   /** Checks the chain: each event's hash, each link to the one before, and the sequence numbers. */
   public Verification verify() {
-    List<ConfigMap> segments = segments();
+    return verify(segments());
+  }
+
+  private Verification verify(List<ConfigMap> segments) {
     String prev = null;
     long seq = -1;
     int count = 0;

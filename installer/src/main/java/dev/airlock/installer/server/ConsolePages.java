@@ -293,7 +293,8 @@ final class ConsolePages {
     String user = params.getOrDefault("user", "").strip();
     String action = params.getOrDefault("action", "").strip();
     String since = params.getOrDefault("since", "").strip();
-    List<Map<String, Object>> events = events(user, action, since);
+    AuditLog.Snapshot snapshot = server.audit().read(since(since));
+    List<Map<String, Object>> events = filter(snapshot.events(), user, action);
     data.put("total", events.size());
     List<Map<String, Object>> shown = new ArrayList<>(events.subList(Math.max(0, events.size() - AUDIT_PAGE),
         events.size()));
@@ -303,20 +304,22 @@ final class ConsolePages {
     data.put("action", action);
     data.put("since", since);
     data.put("query", "user=" + enc(user) + "&action=" + enc(action) + "&since=" + enc(since));
-    AuditLog.Verification check = server.audit().verify();
-    data.put("verification", check);
+    data.put("verification", snapshot.verification());
     return html(200, "audit", data);
   }
 
-  private List<Map<String, Object>> events(String user, String action, String since) {
-    Instant from = null;
-    if (!since.isEmpty()) {
-      Duration d = dev.airlock.text.Durations.parse(since).orElseThrow(() -> new AirlockException(Kind.BAD_INPUT,
-          "'" + since + "' is not a duration", "write it like 30m, 24h or 7d"));
-      from = server.clock().instant().minus(d);
+  private Instant since(String since) {
+    if (since.isEmpty()) {
+      return null;
     }
+    Duration d = dev.airlock.text.Durations.parse(since).orElseThrow(() -> new AirlockException(Kind.BAD_INPUT,
+        "'" + since + "' is not a duration", "write it like 30m, 24h or 7d"));
+    return server.clock().instant().minus(d);
+  }
+
+  private static List<Map<String, Object>> filter(List<Map<String, Object>> all, String user, String action) {
     List<Map<String, Object>> out = new ArrayList<>();
-    for (Map<String, Object> e : server.audit().export(from)) {
+    for (Map<String, Object> e : all) {
       if ((user.isEmpty() || user.equals(String.valueOf(e.get("actor"))) || user.equals(String.valueOf(
           e.get("target")))) && (action.isEmpty() || action.equals(String.valueOf(e.get("action"))))) {
         out.add(e);
@@ -326,8 +329,8 @@ final class ConsolePages {
   }
 
   private Web.Response exportAudit(Web.Request r) throws IOException {
-    List<Map<String, Object>> events = events(r.query.getOrDefault("user", "").strip(),
-        r.query.getOrDefault("action", "").strip(), r.query.getOrDefault("since", "").strip());
+    List<Map<String, Object>> events = filter(server.audit().export(since(r.query.getOrDefault("since", "").strip())),
+        r.query.getOrDefault("user", "").strip(), r.query.getOrDefault("action", "").strip());
     StringBuilder lines = new StringBuilder();
     for (Map<String, Object> e : events) {
       lines.append(Web.JSON.writeValueAsString(e)).append('\n');
@@ -356,7 +359,15 @@ final class ConsolePages {
   }
 
   private void putRoles(Map<String, Object> data, Map<String, String> params) {
-    dev.airlock.rbac.RoleSet set = server.roleSet();
+    dev.airlock.rbac.RoleSet set;
+    data.put("noRoles", null);
+    try {
+      set = server.roleSet();
+    } catch (AirlockException e) {
+      // No roles stored yet (a fresh installation): an empty list, and the editor to store the first ones.
+      set = new dev.airlock.rbac.RoleSet(List.of(), List.of(), dev.airlock.rbac.RoleSet.DEFAULT_PERSONAL_NAMESPACE);
+      data.put("noRoles", e.getMessage());
+    }
     List<Map<String, Object>> roles = new ArrayList<>();
     for (dev.airlock.rbac.PlatformRole r : set.roles()) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -420,6 +431,9 @@ final class ConsolePages {
       List<String> warnings = set.check(catalog);
       List<String> changes = new ArrayList<>();
       dev.airlock.rbac.RbacStore store = server.rbac();
+      if (save) {
+        store.ensureCrds();
+      }
       store.write(set, save).forEach(c -> changes.add(c.describe()));
       dev.airlock.rbac.Reconciler.Result plan = store.reconcile(new dev.airlock.rbac.Authorizer(set, catalog), save);
       plan.changes().forEach(c -> changes.add(c.describe()));

@@ -220,20 +220,7 @@ public final class OidcRelyingParty {
    */
   public Login refresh(String refreshToken, String subject) {
     OIDCProviderMetadata m = metadata();
-    RefreshTokenGrant grant = new RefreshTokenGrant(new RefreshToken(refreshToken));
-    ClientAuthentication auth = clientAuthentication(m);
-    TokenRequest req = auth == null ? new TokenRequest(m.getTokenEndpointURI(), new ClientID(config.clientId()), grant)
-        : new TokenRequest(m.getTokenEndpointURI(), auth, grant);
-    TokenResponse resp;
-    try {
-      resp = OIDCTokenResponseParser.parse(send(req.toHTTPRequest()));
-    } catch (IOException e) {
-      throw new AirlockException(Kind.REMOTE, "cannot reach the token endpoint of connector " + config.name() + ": "
-          + e.getMessage(), "check that the IdP is reachable from here", e);
-    } catch (ParseException e) {
-      throw LoginRefused.because(config.name(), REFRESH, "the token endpoint's answer to a refresh is not an OIDC "
-          + "token response", "check the IdP", e);
-    }
+    TokenResponse resp = tokenRequest(m, new RefreshTokenGrant(new RefreshToken(refreshToken)), REFRESH);
     if (!resp.indicatesSuccess()) {
       ErrorObject err = ((TokenErrorResponse) resp).getErrorObject();
       if (!OAuth2Error.INVALID_GRANT.getCode().equals(err.getCode())) {
@@ -256,17 +243,7 @@ public final class OidcRelyingParty {
       throw LoginRefused.because(config.name(), SUBJECT, "the refreshed ID token is for subject '"
           + claims.getSubject() + "', the session's is '" + subject + "'", "log in again");
     }
-    Map<String, Object> all = new java.util.LinkedHashMap<>(claims.getClaims());
-    BearerAccessToken access = tokens.getOIDCTokens().getBearerAccessToken();
-    if (config.userInfo() && m.getUserInfoEndpointURI() != null && access != null) {
-      UserInfo info = userInfo(m, access);
-      if (!info.getSubject().getValue().equals(claims.getSubject())) {
-        throw LoginRefused.because(config.name(), USERINFO_SUBJECT, "UserInfo describes subject '"
-            + info.getSubject().getValue() + "', the ID token '" + claims.getSubject() + "'",
-            "the IdP answered for another user: report it to the IdP's administrators");
-      }
-      info.toJSONObject().forEach(all::putIfAbsent);
-    }
+    Map<String, Object> all = claimsWithUserInfo(m, claims, tokens);
     RefreshToken next = tokens.getOIDCTokens().getRefreshToken();
     return new Login(identity(claims, all), next != null ? next.getValue() : refreshToken);
   }
@@ -314,6 +291,14 @@ public final class OidcRelyingParty {
     OIDCTokenResponse tokens = exchange(m, code, pending);
     JWT idToken = tokens.getOIDCTokens().getIDToken();
     JWTClaimsSet claims = verify(idToken, pending.nonce());
+    Map<String, Object> all = claimsWithUserInfo(m, claims, tokens);
+    var refresh = tokens.getOIDCTokens().getRefreshToken();
+    return new Login(identity(claims, all), refresh == null ? null : refresh.getValue());
+  }
+
+  /** The ID token's claims, with UserInfo's added when configured (its subject must be the token's). */
+  private Map<String, Object> claimsWithUserInfo(OIDCProviderMetadata m, JWTClaimsSet claims,
+      OIDCTokenResponse tokens) {
     Map<String, Object> all = new java.util.LinkedHashMap<>(claims.getClaims());
     BearerAccessToken access = tokens.getOIDCTokens().getBearerAccessToken();
     if (config.userInfo() && m.getUserInfoEndpointURI() != null && access != null) {
@@ -325,26 +310,13 @@ public final class OidcRelyingParty {
       }
       info.toJSONObject().forEach(all::putIfAbsent);
     }
-    var refresh = tokens.getOIDCTokens().getRefreshToken();
-    return new Login(identity(claims, all), refresh == null ? null : refresh.getValue());
+    return all;
   }
 
   private OIDCTokenResponse exchange(OIDCProviderMetadata m, String code, Pending pending) {
     AuthorizationCodeGrant grant = new AuthorizationCodeGrant(new AuthorizationCode(code), pending.redirectUri(),
         new CodeVerifier(pending.codeVerifier()));
-    ClientAuthentication auth = clientAuthentication(m);
-    TokenRequest req = auth == null ? new TokenRequest(m.getTokenEndpointURI(), new ClientID(config.clientId()), grant)
-        : new TokenRequest(m.getTokenEndpointURI(), auth, grant);
-    TokenResponse resp;
-    try {
-      resp = OIDCTokenResponseParser.parse(send(req.toHTTPRequest()));
-    } catch (IOException e) {
-      throw new AirlockException(Kind.REMOTE, "cannot reach the token endpoint of connector " + config.name() + ": "
-          + e.getMessage(), "check that the IdP is reachable from here", e);
-    } catch (ParseException e) {
-      throw LoginRefused.because(config.name(), CODE_EXCHANGE, "the token endpoint's answer is not an OIDC token "
-          + "response", "check the IdP", e);
-    }
+    TokenResponse resp = tokenRequest(m, grant, CODE_EXCHANGE);
     if (!resp.indicatesSuccess()) {
       ErrorObject err = ((TokenErrorResponse) resp).getErrorObject();
       throw LoginRefused.because(config.name(), CODE_EXCHANGE, "the IdP refused the code: " + err.getCode()
@@ -352,6 +324,23 @@ public final class OidcRelyingParty {
           + "credentials and redirect URI in the IdP; a code is good for one use, with its PKCE verifier");
     }
     return (OIDCTokenResponse) resp.toSuccessResponse();
+  }
+
+  /** One request to the token endpoint with the client's authentication; {@code check} names a refusal. */
+  private TokenResponse tokenRequest(OIDCProviderMetadata m, com.nimbusds.oauth2.sdk.AuthorizationGrant grant,
+      String check) {
+    ClientAuthentication auth = clientAuthentication(m);
+    TokenRequest req = auth == null ? new TokenRequest(m.getTokenEndpointURI(), new ClientID(config.clientId()), grant)
+        : new TokenRequest(m.getTokenEndpointURI(), auth, grant);
+    try {
+      return OIDCTokenResponseParser.parse(send(req.toHTTPRequest()));
+    } catch (IOException e) {
+      throw new AirlockException(Kind.REMOTE, "cannot reach the token endpoint of connector " + config.name() + ": "
+          + e.getMessage(), "check that the IdP is reachable from here", e);
+    } catch (ParseException e) {
+      throw LoginRefused.because(config.name(), check, "the token endpoint's answer is not an OIDC token response",
+          "check the IdP", e);
+    }
   }
 
   private ClientAuthentication clientAuthentication(OIDCProviderMetadata m) {

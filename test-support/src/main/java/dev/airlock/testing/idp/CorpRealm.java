@@ -50,6 +50,27 @@ public final class CorpRealm {
    * Creates the realm with fresh keys, written into {@code dir}: {@code client.key} (PKCS#8, for the
    * {@value #KEY_JWT} client), {@code sp.key} and {@code sp.crt} (the SP's encryption key and certificate).
    */
+  /**
+   * The {@code sso.yaml} an airlock server uses with this realm: {@code corp-oidc} (the confidential client, its
+   * secret from {@code AIRLOCK_OIDC_SECRET}) and {@code corp-saml} (metadata from the realm's descriptor).
+   */
+  public static String serverSsoConfig(KeycloakServer kc) {
+    return """
+        apiVersion: airlock.dev/v1alpha1
+        kind: SSOConfig
+        connectors:
+          - name: corp-oidc
+            type: oidc
+            issuer: %1$s
+            clientId: %2$s
+            clientSecret: {env: AIRLOCK_OIDC_SECRET}
+          - name: corp-saml
+            type: saml
+            entityId: %3$s
+            idpMetadata: {url: %1$s/protocol/saml/descriptor}
+        """.formatted(kc.issuer(NAME), CONFIDENTIAL, SAML_ASSERTION);
+  }
+
   public static void createWithKeys(KeycloakServer kc, java.nio.file.Path dir) {
     dev.airlock.testing.Pki.Issued client = dev.airlock.testing.Pki.selfSignedRsa("airlock-jwt");
     dev.airlock.testing.Pki.Issued sp = dev.airlock.testing.Pki.selfSignedRsa("airlock-sp");
