@@ -244,10 +244,29 @@ public final class AuditLog {
   /** The stored events from {@code since} on and the chain's check, from one read of the segments. */
   public record Snapshot(List<Map<String, Object>> events, Verification verification) {}
 
+  /**
+   * Like {@link #export} and {@link #verify} together, from one read of the segments. The parsed events and the
+   * chain's check are kept until a segment's resourceVersion changes (any write to a segment changes it, so an edited
+   * event is never missed); a page view then costs one list and no hashing.
+   */
   public Snapshot read(Instant since) {
     List<ConfigMap> segments = segments();
-    return new Snapshot(export(since, segments), verify(segments));
+    List<String> versions = segments.stream().map(c -> c.getMetadata().getName() + "@"
+        + c.getMetadata().getResourceVersion()).toList();
+    Read r = lastRead;
+    if (r == null || !r.versions().equals(versions)) {
+      r = new Read(versions, List.copyOf(export(null, segments)), verify(segments));
+      lastRead = r;
+    }
+    List<Map<String, Object>> events = since == null ? r.events() : r.events().stream()
+        .filter(e -> !Instant.parse(String.valueOf(e.get("time"))).isBefore(since)).toList();
+    return new Snapshot(events, r.verification());
   }
+
+  /** The last {@link #read}: the segments' names and versions, their events, the chain's check. */
+  private record Read(List<String> versions, List<Map<String, Object>> events, Verification verification) {}
+
+  private volatile Read lastRead;
 
   private List<Map<String, Object>> export(Instant since, List<ConfigMap> segments) {
     List<Map<String, Object>> out = new ArrayList<>();

@@ -62,6 +62,11 @@ class AuditLogTest {
       targets.add(events.get(i).get("target"));
     }
     assertThat(targets).as("every event, once").hasSize(260);
+    // The console's read: events and the check from one list, kept while no segment changes.
+    AuditLog.Snapshot snap = a.read(null);
+    assertThat(snap.events()).hasSize(260);
+    assertThat(snap.verification().intact()).isTrue();
+    assertThat(a.read(null).events()).isSameAs(snap.events());
 
     ConfigMap second = cluster.client().configMaps().inNamespace(ns).withName(AuditLog.PREFIX + "00000002").get();
     String text = second.getData().get("events.jsonl");
@@ -70,5 +75,9 @@ class AuditLogTest {
     AuditLog.Verification broken = a.verify();
     assertThat(broken.intact()).isFalse();
     assertThat(broken.broken()).contains("00000002").contains("event 201 ");
+    // The kept read notices the edit (the segment's resourceVersion changed).
+    AuditLog.Snapshot after = a.read(null);
+    assertThat(after.verification().intact()).isFalse();
+    assertThat(after.verification().broken()).contains("event 201 ");
   }
 }
