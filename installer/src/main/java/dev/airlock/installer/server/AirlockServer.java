@@ -546,7 +546,8 @@ public final class AirlockServer implements AutoCloseable {
     }
     List<String> before = s.groups();
     List<String> after = fresh.identity().groups();
-    Sessions.Session updated = sessions.updateIdentity(s, after, fresh.refreshToken());
+    Sessions.Session updated = after.equals(before) && fresh.refreshToken().equals(s.refreshToken()) ? s
+        : sessions.updateIdentity(s, after, fresh.refreshToken());
     if (!new java.util.HashSet<>(before).equals(new java.util.HashSet<>(after))) {
       audit.record(AuditLog.Event.of(s.username(), "groups-changed", s.connector(), "success", from)
           .with("session", s.id()).with("before", before).with("after", after));
@@ -744,6 +745,7 @@ public final class AirlockServer implements AutoCloseable {
 
   /** Checks the break-glass admin's password; a session of one hour. */
   Sessions.Created breakGlass(String password, String from) {
+    limitFailures(from);
     var s = client.secrets().inNamespace(settings.namespace()).withName(ADMIN_SECRET).get();
     if (s == null || !AdminPassword.matches(password, Secrets.value(s, "password-hash").orElse(""))) {
       throw new AirlockException(Kind.DENIED, "wrong break-glass admin password", "the password was shown once "
@@ -824,10 +826,14 @@ public final class AirlockServer implements AutoCloseable {
   // ---- protection
 
   /** Failed logins per client address: more than 20 in a minute are answered 429 for that minute. */
-  private void limitFailures(Web.Request r) {
-    Deque d = failures.get(r.remote());
+  void limitFailures(Web.Request r) {
+    limitFailures(r.remote());
+  }
+
+  private void limitFailures(String from) {
+    Deque d = failures.get(from);
     if (d != null && d.count(clock.instant()) > 20) {
-      throw new AirlockException(Kind.DENIED, "too many failed logins from " + r.remote() + "; wait a minute",
+      throw new AirlockException(Kind.DENIED, "too many failed logins from " + from + "; wait a minute",
           "check the credentials being sent").with("status", "429");
     }
   }

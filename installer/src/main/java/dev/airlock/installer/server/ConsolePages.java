@@ -152,6 +152,7 @@ final class ConsolePages {
   private Web.Response loginPage(Web.Request r) throws IOException {
     String connector = r.query.get("connector");
     if (connector != null) {
+      server.limitFailures(r);
       AirlockServer.Begun b = server.beginLogin(connector, true);
       // The browser that started the login must be the one that finishes it (no login CSRF): it keeps the poll
       // secret in a cookie for the login's 10 minutes.
@@ -341,10 +342,16 @@ final class ConsolePages {
 
   private Web.Response license(Viewer v, Map<String, String> params) {
     Map<String, Object> data = base(v, "license");
-    Installations.Status status = status();
-    data.put("summary", status == null ? null : status.license());
+    // Only the license and the seats: the installation's releases and workloads are the dashboard's.
     var license = UserDirectory.license(server.client(), server.settings().namespace());
     data.put("license", license);
+    Map<String, Object> summary = null;
+    if (license != null) {
+      var terms = new dev.airlock.license.Entitlements(license);
+      Instant now = server.clock().instant();
+      summary = Map.of("state", terms.state(now).name().toLowerCase(Locale.ROOT), "daysLeft", terms.daysLeft(now));
+    }
+    data.put("summary", summary);
     data.put("seats", UserDirectory.list(server.client(), server.settings().namespace(), server.clock()).seats());
     return html(200, "license", data);
   }
