@@ -53,7 +53,7 @@ final class ServerComponent {
   static final String REPOSITORY = "airlock.dev/airlock/server";
   private static final String CHART_RESOURCE = "server-chart/";
   private static final List<String> CHART_FILES = List.of("values.yaml", "templates/serviceaccount.yaml",
-      "templates/rbac.yaml", "templates/service.yaml", "templates/deployment.yaml");
+      "templates/rbac.yaml", "templates/upgrades.yaml", "templates/service.yaml", "templates/deployment.yaml");
 
   private ServerComponent() {}
 

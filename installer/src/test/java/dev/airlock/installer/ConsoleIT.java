@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.airlock.testing.ExampleImages;
+import dev.airlock.testing.ExampleVariants;
 import dev.airlock.testing.RegistryServer;
 import dev.airlock.testing.idp.CorpRealm;
 import dev.airlock.testing.idp.KeycloakServer;
@@ -100,8 +101,21 @@ class ConsoleIT {
     Platform.keysAndLicense(dir);
     try (RegistryServer mirror = RegistryServer.startPlain()) {
       ExampleImages.seed(mirror, dir.resolve("images"));
+      ExampleImages.seedNext(mirror, dir.resolve("images-next"));
       Platform.build(dir, Platform.example(), "platform.airlock", mirror);
+      // The bundles the console upgrades to: 1.5.0, and a 1.6.0 whose UI chart cannot be applied.
+      Platform.build(dir, ExampleVariants.v2(Platform.example().getParent(), dir.resolve("specs")), "v2.airlock",
+          mirror);
+      Platform.build(dir, ExampleVariants.v3Broken(Platform.example().getParent(), dir.resolve("specs")),
+          "v3-broken.airlock", mirror);
     }
+    // The vendor's next license for the same customer (issued later: a higher sequence), and a forged copy of it.
+    Cli.Run lic = Cli.run(dir, "license", "issue", "--customer", "Acme Corp", "--product", "platform", "--expires",
+        java.time.LocalDate.now().plusYears(2).toString(), "--seats", "80", "--key",
+        "signing.key", "--cert", "signing.cert", "-o", "acme-2.license");
+    assertThat(lic.exit()).as(lic.toString()).isZero();
+    Files.writeString(dir.resolve("forged.license"), Files.readString(dir.resolve("acme-2.license"))
+        .replace("seats: 80", "seats: 800"));
     company = RegistryServer.startSecure("admin", "corp-pass");
     Cli.Run install = Cli.run(dir, "corp-pass\n", Map.of(), "install", "--bundle", "platform.airlock", "--license",
         "acme.license", "--trust-root", "root.pub", "--registry", company.host() + "/platform",
@@ -109,13 +123,14 @@ class ConsoleIT {
         "--kubeconfig", cluster.kubeconfig().toString(), "--namespace", ns, "--yes");
     assertThat(install.exit()).as(install.toString()).isZero();
     // The server as its chart's ServiceAccount, seeded with SSO and roles.
-    Path sa = ServerIdentity.create(cluster, ns, dir);
+    Path sa = ServerIdentity.create(cluster, ns, dir, true);
     Files.writeString(dir.resolve("sso.yaml"), CorpRealm.serverSsoConfig(kc));
     Files.writeString(dir.resolve("roles.yaml"), ROLES);
     Path cwd = Files.createDirectories(dir.resolve("server"));
     server = Cli.start(cwd, Map.of("AIRLOCK_OIDC_SECRET", CorpRealm.SECRET), "server", "--kubeconfig", sa.toString(),
         "--namespace", ns, "--listen", "127.0.0.1:0", "--sso-config", dir.resolve("sso.yaml").toString(), "--roles",
-        dir.resolve("roles.yaml").toString(), "--output", "json");
+        dir.resolve("roles.yaml").toString(), "--trust-root", dir.resolve("root.pub").toString(), "--upload-dir",
+        dir.resolve("uploads").toString(), "--output", "json");
     url = ServerIT.awaitLine(cwd, server, "result", 60).path("url").asText();
     Files.createDirectories(SHOTS);
     alice = browser();
@@ -351,13 +366,233 @@ class ConsoleIT {
     assertThat(postFromPage(bob, "/console/roles", "csrf=" + csrf + "&op=save&roles=x")).isEqualTo(403);
   }
 
+  /** Chooses {@code bundle} on the upgrade page and waits for its review (verified, checked, the plan). */
+  static void uploadForReview(WebDriver d, String bundle) {
+    d.get(url + "/console/upgrade");
+    await(d, By.id("bundle-file")).sendKeys(dir.resolve(bundle).toAbsolutePath().toString());
+    d.findElement(By.id("upload-start")).click();
+    try {
+      new WebDriverWait(d, Duration.ofSeconds(180)).until(x -> path(x).startsWith("/console/upgrade/review/")
+          && !x.findElements(By.cssSelector("#review-title, #review-error")).isEmpty());
+    } catch (org.openqa.selenium.TimeoutException e) {
+      throw new AssertionError("no review at " + d.getCurrentUrl() + ": " + d.findElement(By.tagName("body"))
+          .getText() + "\nthe server's log:\n" + serverLog(), e);
+    }
+  }
+
+  /** Confirms the reviewed plan with {@code timeout} seconds per release; waits for the live page's end. */
+  static String confirmAndFollow(WebDriver d, String button, int timeout) {
+    WebElement t = d.findElement(By.name("timeout"));
+    t.clear();
+    t.sendKeys(Integer.toString(timeout));
+    d.findElement(By.id(button)).click();
+    new WebDriverWait(d, Duration.ofSeconds(30)).until(x -> path(x).startsWith("/console/operations/"));
+    // The page follows the operation through server-sent events: the steps appear and change without a reload.
+    try {
+      new WebDriverWait(d, Duration.ofSeconds(240)).until(x -> !x.findElements(By.id("op-done")).isEmpty());
+    } catch (org.openqa.selenium.TimeoutException e) {
+      throw new AssertionError("the operation did not end: " + d.findElement(By.tagName("body")).getText()
+          + "\nthe server's log:\n" + serverLog(), e);
+    }
+    return d.findElement(By.id("op-done")).getText();
+  }
+
+  static int controllerReplicas() {
+    return cluster.client().apps().deployments().inNamespace(ns).withName("platform-controller").get().getSpec()
+        .getReplicas();
+  }
+
   @Test
   @Order(6)
+  void upgradeByUpload_resumes_isVerifiedAndChecked_thenConfirmed_andFollowedLiveToTheEnd() throws Exception {
+    alice.get(url + "/console/upgrade");
+    WebElement form = await(alice, By.id("upload"));
+    String csrf = form.getAttribute("data-csrf");
+    String cookie = "airlock_session=" + alice.manage().getCookieNamed("airlock_session").getValue();
+    Path v2 = dir.resolve("v2.airlock");
+    long size = Files.size(v2);
+    long modified = Files.getLastModifiedTime(v2).toMillis();
+    // An upload that was cut off after its first MiB (as a dropped connection leaves it), sent as the page sends it.
+    var http = java.net.http.HttpClient.newHttpClient();
+    var begin = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/console/upgrade/uploads"))
+        .header("Cookie", cookie).header("X-Airlock-CSRF", csrf).header("Content-Type",
+            "application/x-www-form-urlencoded").POST(java.net.http.HttpRequest.BodyPublishers.ofString("name="
+            + v2.getFileName() + "&size=" + size + "&modified=" + modified)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(begin.statusCode()).as(begin.body()).isEqualTo(200);
+    String id = JSON.readTree(begin.body()).path("id").asText();
+    byte[] first = java.util.Arrays.copyOf(Files.readAllBytes(v2), 1 << 20);
+    var chunk = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/console/upgrade/uploads/"
+        + id + "?offset=0")).header("Cookie", cookie).header("X-Airlock-CSRF", csrf).PUT(java.net.http.HttpRequest
+        .BodyPublishers.ofByteArray(first)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(JSON.readTree(chunk.body()).path("offset").asLong()).isEqualTo(1 << 20);
+    // A chunk at the wrong offset is answered with the server's offset and written nowhere.
+    var wrong = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/console/upgrade/uploads/"
+        + id + "?offset=0")).header("Cookie", cookie).header("X-Airlock-CSRF", csrf).PUT(java.net.http.HttpRequest
+        .BodyPublishers.ofByteArray(first)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(wrong.statusCode()).isEqualTo(409);
+    assertThat(JSON.readTree(wrong.body()).path("offset").asLong()).isEqualTo(1 << 20);
+    // A chunk without the session's form token is refused.
+    var forged = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url
+        + "/console/upgrade/uploads/" + id + "?offset=" + (1 << 20))).header("Cookie", cookie).PUT(
+        java.net.http.HttpRequest.BodyPublishers.ofByteArray(new byte[10])).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(forged.statusCode()).isEqualTo(403);
+
+    // Choosing the same file in the page carries on where the upload stopped.
+    uploadForReview(alice, "v2.airlock");
+    assertThat(alice.findElement(By.id("review-title")).getText()).isEqualTo("Ready: platform 1.4.0 → 1.5.0");
+    assertThat(alice.findElements(By.cssSelector("#checks tbody tr"))).isNotEmpty();
+    assertThat(alice.findElement(By.id("plan-steps")).getText()).contains("release/controller");
+    shot(alice, "upgrade-review");
+    String done = confirmAndFollow(alice, "start-upgrade", 120);
+    assertThat(done).as(serverLog()).startsWith("Done").contains("1.5.0");
+    assertThat(alice.findElement(By.id("op-steps")).getText()).contains("release/controller", "done");
+    assertThat(alice.findElement(By.id("op-log")).getText()).contains("Verifying bundle", "release/controller");
+    shot(alice, "upgrade-progress");
+    // What the admin would check: the live Deployment, and the dashboard.
+    assertThat(controllerReplicas()).isEqualTo(2);
+    alice.get(url + "/console");
+    assertThat(await(alice, By.id("installed-version")).getText()).isEqualTo("platform 1.5.0");
+    // The uploaded bundle is removed once installed.
+    try (var left = Files.list(dir.resolve("uploads"))) {
+      assertThat(left.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(id))).isEmpty();
+    }
+  }
+
+  @Test
+  @Order(7)
+  void aCorruptBundle_isRefusedAtItsCheck_andABrokenUpgradeRollsBackLive_thenARollbackByHand() throws Exception {
+    // The installed version again: nothing to do, and nothing to confirm.
+    uploadForReview(alice, "v2.airlock");
+    assertThat(alice.findElement(By.id("review-error")).getText()).contains("1.5.0");
+    assertThat(alice.findElements(By.id("start-upgrade"))).isEmpty();
+
+    byte[] bundle = Files.readAllBytes(dir.resolve("v3-broken.airlock"));
+    for (int i = bundle.length / 4; i < bundle.length; i += 1 << 16) {
+      bundle[i] ^= 0x5a; // damage past the signed head: the blobs' checksums catch it
+    }
+    Files.write(dir.resolve("corrupt.airlock"), bundle);
+    uploadForReview(alice, "corrupt.airlock");
+    assertThat(alice.findElement(By.id("review-error")).getText()).contains("bundle corrupt.airlock is not valid",
+        "copy the bundle again");
+    assertThat(alice.findElements(By.id("start-upgrade"))).isEmpty();
+
+    uploadForReview(alice, "v3-broken.airlock");
+    assertThat(alice.findElement(By.id("review-title")).getText()).isEqualTo("Ready: platform 1.5.0 → 1.6.0");
+    String done = confirmAndFollow(alice, "start-upgrade", 60);
+    assertThat(done).contains("rolled back");
+    assertThat(alice.findElement(By.id("op-steps")).getText()).contains("undo/release/controller", "rolled-back");
+    shot(alice, "upgrade-rollback");
+    assertThat(controllerReplicas()).as("the live controller is back at 1.5.0's").isEqualTo(2);
+
+    alice.get(url + "/console/upgrade");
+    new org.openqa.selenium.support.ui.Select(await(alice, By.id("rollback-to"))).selectByValue("1.4.0");
+    alice.findElement(By.id("rollback-plan")).click();
+    assertThat(await(alice, By.id("rollback-title")).getText()).contains("1.4.0");
+    String back = confirmAndFollow(alice, "start-rollback", 120);
+    assertThat(back).startsWith("Done");
+    assertThat(controllerReplicas()).isEqualTo(1);
+    alice.get(url + "/console");
+    assertThat(await(alice, By.id("installed-version")).getText()).isEqualTo("platform 1.4.0");
+  }
+
+  @Test
+  @Order(8)
+  void aViewer_seesNoUpgradeLicenseOrSsoActions_andIsRefusedWhenPostingAnyway() throws Exception {
+    bob.get(url + "/console/upgrade");
+    await(bob, By.id("installed-version"));
+    assertThat(bob.findElements(By.id("bundle-file"))).isEmpty();
+    assertThat(bob.findElements(By.id("rollback-to"))).isEmpty();
+    bob.get(url + "/console/license");
+    await(bob, By.id("license"));
+    assertThat(bob.findElements(By.id("license-file"))).isEmpty();
+    String csrf = bob.findElement(By.name("csrf")).getAttribute("value");
+    assertThat(postFromPage(bob, "/console/upgrade/uploads", "csrf=" + csrf + "&name=x&size=10")).isEqualTo(403);
+    assertThat(postFromPage(bob, "/console/rollback", "csrf=" + csrf + "&to=1.4.0")).isEqualTo(403);
+    assertThat(postFromPage(bob, "/console/license", "csrf=" + csrf)).isEqualTo(403);
+    assertThat(bob.findElements(By.linkText("SSO"))).isEmpty();
+    bob.get(url + "/console/sso");
+    assertThat(bob.getPageSource()).contains("lacks the platform permission 'sso'");
+  }
+
+  @Test
+  @Order(9)
+  void aNewLicenseIsUploaded_afterTheCliChecks_andAForgedOneIsRefused() throws Exception {
+    alice.get(url + "/console/license");
+    await(alice, By.id("license-file")).sendKeys(dir.resolve("forged.license").toAbsolutePath().toString());
+    alice.findElement(By.id("license-upload")).click();
+    assertThat(await(alice, By.id("license-error")).getText()).containsIgnoringCase("signature");
+    assertThat(alice.findElement(By.id("license")).getText()).contains("50");
+
+    alice.findElement(By.id("license-file")).sendKeys(dir.resolve("acme-2.license").toAbsolutePath().toString());
+    alice.findElement(By.id("license-upload")).click();
+    assertThat(await(alice, By.id("done")).getText()).contains("Stored license");
+    assertThat(alice.findElement(By.id("license")).getText()).contains("used of 80");
+    shot(alice, "license");
+    String stored = new String(java.util.Base64.getDecoder().decode(cluster.client().secrets().inNamespace(ns)
+        .withName("airlock-license").get().getData().get("license.yaml")), StandardCharsets.UTF_8);
+    assertThat(stored).contains("seats: 80");
+  }
+
+  @Test
+  @Order(10)
+  void aConnectorIsAdded_checked_andTestedInANewTab_andSamlMetadataDownloads() throws Exception {
+    alice.get(url + "/console/sso");
+    await(alice, By.id("connector-corp-oidc"));
+    alice.findElement(By.id("add-oidc")).click();
+    WebElement yaml = await(alice, By.id("connector-yaml"));
+    // An IdP that cannot be reached is refused, and nothing is stored.
+    yaml.clear();
+    yaml.sendKeys("name: corp-oidc2\ntype: oidc\nissuer: http://127.0.0.1:9/realms/nowhere\nclientId: x\n");
+    alice.findElement(By.id("sso-save")).click();
+    assertThat(await(alice, By.id("sso-error")).getText()).contains("corp-oidc2", "cannot be used");
+    assertThat(cluster.client().configMaps().inNamespace(ns).withName("airlock-sso").get().getData()
+        .get("sso.yaml")).doesNotContain("corp-oidc2");
+    yaml = alice.findElement(By.id("connector-yaml"));
+    yaml.clear();
+    yaml.sendKeys("name: corp-oidc2\ntype: oidc\ndisplayName: Second OIDC\nissuer: "
+        + kc.issuer(CorpRealm.NAME) + "\nclientId: " + CorpRealm.CONFIDENTIAL
+        + "\nclientSecret: {env: AIRLOCK_OIDC_SECRET}\n");
+    alice.findElement(By.id("sso-save")).click();
+    assertThat(await(alice, By.id("done")).getText()).contains("Added corp-oidc2.");
+    assertThat(alice.findElement(By.id("connector-corp-oidc2")).getText()).contains("OIDC", "Second OIDC");
+    shot(alice, "sso");
+
+    String console = alice.getWindowHandle();
+    alice.findElement(By.id("test-corp-oidc2")).click();
+    new WebDriverWait(alice, Duration.ofSeconds(10)).until(d -> d.getWindowHandles().size() == 2);
+    for (String h : alice.getWindowHandles()) {
+      if (!h.equals(console)) {
+        alice.switchTo().window(h);
+      }
+    }
+    // Keycloak may still know alice from her console login; otherwise she logs in again.
+    new WebDriverWait(alice, Duration.ofSeconds(30)).until(d -> !d.findElements(By.id("tested-username")).isEmpty()
+        || !d.findElements(By.id("username")).isEmpty());
+    if (alice.findElements(By.id("tested-username")).isEmpty()) {
+      keycloakLogin(alice, "alice");
+    }
+    assertThat(await(alice, By.id("tested-username")).getText()).isEqualTo("alice");
+    assertThat(alice.findElement(By.id("tested-groups")).getText()).contains("devs");
+    assertThat(alice.findElement(By.id("tested-roles")).getText()).contains("console-admin");
+    shot(alice, "sso-test");
+    alice.close();
+    alice.switchTo().window(console);
+
+    Object metadata = ((JavascriptExecutor) alice).executeAsyncScript("const done = arguments[arguments.length - 1];"
+        + "fetch('/sso/saml/corp-saml/metadata').then(r => r.text()).then(done);");
+    assertThat(String.valueOf(metadata)).contains("EntityDescriptor", url + "/sso/saml/corp-saml/acs");
+  }
+
+  @Test
+  @Order(11)
   void audit_showsEachAction_filters_exports_andVerifiesTheChain() throws Exception {
     alice.get(url + "/console/audit");
     assertThat(await(alice, By.id("chain")).getText()).startsWith("The chain is intact");
     String events = alice.findElement(By.id("events")).getText();
-    assertThat(events).contains("login", "alice", "bob", "revoke", "roles");
+    assertThat(events).contains("login", "alice", "bob", "revoke", "roles", "upgrade", "rollback", "license",
+        "sso-config", "sso-test");
     shot(alice, "audit");
     alice.findElement(By.name("action")).sendKeys("revoke");
     alice.findElement(By.cssSelector(".filters button")).click();
@@ -374,7 +609,7 @@ class ConsoleIT {
   }
 
   @Test
-  @Order(7)
+  @Order(12)
   void anEndedSession_sendsTheBrowserBackToLogin() throws Exception {
     Cli.Run revoke = Cli.run(dir, "users", "revoke", "alice", "--kubeconfig", cluster.kubeconfig().toString(),
         "--namespace", ns);

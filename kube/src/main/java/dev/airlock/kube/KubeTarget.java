@@ -30,13 +30,18 @@ public final class KubeTarget implements AutoCloseable {
   private final boolean temporary;
   private final String user;
   private final String server;
+  private final boolean inside;
+  private final boolean owner;
 
-  private KubeTarget(KubernetesClient client, Path helmKubeconfig, boolean temporary, String user, String server) {
+  private KubeTarget(KubernetesClient client, Path helmKubeconfig, boolean temporary, String user, String server,
+      boolean inside, boolean owner) {
     this.client = client;
     this.helmKubeconfig = helmKubeconfig;
     this.temporary = temporary;
     this.user = user;
     this.server = server;
+    this.inside = inside;
+    this.owner = owner;
   }
 
   /**
@@ -83,7 +88,8 @@ public final class KubeTarget implements AutoCloseable {
       temporary = true;
     }
     KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
-    return new KubeTarget(client, helm, temporary, user == null ? "unknown" : user, config.getMasterUrl());
+    return new KubeTarget(client, helm, temporary, user == null ? "unknown" : user, config.getMasterUrl(), false,
+        true);
   }
 
   /** Inside a pod: the API server from the Service environment and a mounted ServiceAccount token. */
@@ -93,7 +99,10 @@ public final class KubeTarget implements AutoCloseable {
 
   private static final String SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-  /** The pod's ServiceAccount (fabric8 re-reads the projected token as the kubelet rotates it). Helm gets no file. */
+  /**
+   * The pod's ServiceAccount (fabric8 re-reads the projected token as the kubelet rotates it). Helm gets a private
+   * kubeconfig naming the token file, so it re-reads it too (the console's upgrades run Helm in the pod).
+   */
   private static KubeTarget inClusterTarget() {
     Config config = Config.autoConfigure(null);
     config.setConnectionTimeout(10_000);
@@ -106,8 +115,23 @@ public final class KubeTarget implements AutoCloseable {
       // the namespace file is optional
     }
     KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
-    return new KubeTarget(client, null, false, "serviceaccount" + (ns.isEmpty() ? "" : " in " + ns),
-        config.getMasterUrl());
+    return new KubeTarget(client, inClusterKubeconfig(config.getMasterUrl()), true, "serviceaccount"
+        + (ns.isEmpty() ? "" : " in " + ns), config.getMasterUrl(), true, true);
+  }
+
+  private static Path inClusterKubeconfig(String server) {
+    String text = "apiVersion: v1\nkind: Config\nclusters:\n- name: in-cluster\n  cluster:\n    server: " + server
+        + "\n    certificate-authority: " + SA_DIR + "/ca.crt\nusers:\n- name: serviceaccount\n  user:\n"
+        + "    tokenFile: " + SA_DIR + "/token\ncontexts:\n- name: in-cluster\n  context:\n    cluster: in-cluster\n"
+        + "    user: serviceaccount\ncurrent-context: in-cluster\n";
+    try {
+      Path tmp = Files.createTempFile("airlock-kubeconfig", ".yaml");
+      AtomicFiles.write(tmp, text, true, true);
+      return tmp;
+    } catch (IOException e) {
+      throw new AirlockException(Kind.IO, "cannot write Helm's kubeconfig in the temp dir: " + e.getMessage(),
+          "give the pod a writable /tmp (an emptyDir)", e);
+    }
   }
 
   private static Path defaultKubeconfig() {
@@ -143,7 +167,15 @@ public final class KubeTarget implements AutoCloseable {
 
   /** Whether this is the pod's own ServiceAccount (no kubeconfig): the process runs inside the cluster. */
   public boolean insideCluster() {
-    return helmKubeconfig == null && user.startsWith("serviceaccount");
+    return inside;
+  }
+
+  /**
+   * The same cluster and credentials, with operations recorded as {@code who} (the console's user, not the
+   * server's ServiceAccount). Closing the view leaves this target open.
+   */
+  public KubeTarget as(String who) {
+    return new KubeTarget(client, helmKubeconfig, false, who, server, inside, false);
   }
 
   /**
@@ -151,7 +183,7 @@ public final class KubeTarget implements AutoCloseable {
    * operations cannot run through it. Closing it closes the client: the caller keeps it open.
    */
   public static KubeTarget reading(KubernetesClient client, String user) {
-    return new KubeTarget(client, null, false, user, client.getConfiguration().getMasterUrl());
+    return new KubeTarget(client, null, false, user, client.getConfiguration().getMasterUrl(), false, true);
   }
 
   /** The kubeconfig user operations are recorded as. */
@@ -191,6 +223,9 @@ public final class KubeTarget implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!owner) {
+      return;
+    }
     client.close();
     if (temporary) {
       try {

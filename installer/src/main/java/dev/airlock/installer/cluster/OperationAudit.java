@@ -14,24 +14,30 @@ import java.util.function.Supplier;
  * no-op, or the failure's kind (rolled back, preflight, refused, ...). Dry runs are not recorded. The operation's
  * outcome stands even when the log cannot be written (a warning says why).
  */
-final class OperationAudit {
+public final class OperationAudit {
 
   private OperationAudit() {}
 
   static OperationResult run(KubeTarget kube, String namespace, String action, Supplier<OperationResult> operation) {
+    return run(kube, namespace, action, "cli", operation);
+  }
+
+  /** Runs {@code operation} as {@link #run(KubeTarget, String, String, Supplier)}, recorded as coming from {@code from}. */
+  public static OperationResult run(KubeTarget kube, String namespace, String action, String from,
+      Supplier<OperationResult> operation) {
     OperationResult r;
     try {
       r = operation.get();
     } catch (AirlockException e) {
       if (e.kind() != AirlockException.Kind.BAD_INPUT) {
         record(kube, namespace, AuditLog.Event.of(kube.user(), action, namespace, e.kind().name().toLowerCase(
-            Locale.ROOT).replace('_', '-'), "cli").with("reason", e.getMessage()));
+            Locale.ROOT).replace('_', '-'), from).with("reason", e.getMessage()));
       }
       throw e;
     }
     if (!r.dryRun()) {
       AuditLog.Event event = AuditLog.Event.of(kube.user(), action, namespace, r.changed() ? "succeeded"
-          : "unchanged", "cli");
+          : "unchanged", from);
       if (r.operation() != null) {
         event = event.with("operation", r.operation().id()).with("from", r.operation().from())
             .with("to", r.operation().to()).with("bundle", r.operation().bundleDigest());

@@ -100,6 +100,8 @@ public final class AirlockServer implements AutoCloseable {
   private volatile java.util.concurrent.CompletableFuture<?> election;
   private volatile boolean closing;
   private volatile URI publicUrl;
+  private final ConsoleOperations operations;
+  private volatile dev.airlock.keys.TrustedRoots trustedRoots;
 
   private AirlockServer(KubernetesClient client, Settings settings, Clock clock, PrintStream auditOut)
       throws IOException {
@@ -124,6 +126,7 @@ public final class AirlockServer implements AutoCloseable {
       return t;
     });
     routes();
+    this.operations = new ConsoleOperations(this);
     new ConsolePages(this).routes(web);
   }
 
@@ -184,6 +187,29 @@ public final class AirlockServer implements AutoCloseable {
     return publicUrl;
   }
 
+  /**
+   * Lets the console run upgrades and rollbacks: with {@code kube}'s credentials (recorded as the console's user),
+   * bundles verified against {@code roots}, uploads kept in {@code uploadDir}.
+   */
+  public void consoleOperations(dev.airlock.kube.KubeTarget kube, dev.airlock.keys.TrustedRoots roots,
+      java.nio.file.Path uploadDir) {
+    operations.setUp(new ConsoleOperations.Setup(kube, roots, uploadDir));
+  }
+
+  /** The vendor roots licenses uploaded in the console are checked against (default: those compiled in). */
+  public void trustedRoots(dev.airlock.keys.TrustedRoots roots) {
+    this.trustedRoots = roots;
+  }
+
+  dev.airlock.keys.TrustedRoots trustedRoots() {
+    dev.airlock.keys.TrustedRoots r = trustedRoots;
+    return r != null ? r : dev.airlock.keys.TrustedRoots.of(dev.airlock.installer.cli.TrustOptions.compiledIn());
+  }
+
+  ConsoleOperations operations() {
+    return operations;
+  }
+
   /** Where browsers and the CLI reach this server (known once the port is). */
   public void publicUrl(URI url) {
     this.publicUrl = url;
@@ -240,6 +266,10 @@ public final class AirlockServer implements AutoCloseable {
     });
     web.on("GET", "/sso/oidc/([a-z0-9-]+)/callback", this::oidcCallback);
     web.on("POST", "/sso/saml/([a-z0-9-]+)/acs", this::samlAcs);
+    // Public, like any SP's metadata: the IdP's admin imports it by URL.
+    web.on("GET", "/sso/saml/([a-z0-9-]+)/metadata", r -> new Web.Response(200, "application/samlmetadata+xml",
+        spMetadata(r.param(0)).getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of("Content-Disposition",
+        "attachment; filename=\"airlock-" + r.param(0) + "-sp-metadata.xml\"")));
     web.on("POST", "/api/v1/kube-token", this::kubeToken);
     web.on("GET", "/api/v1/me", this::whoami);
     web.on("DELETE", "/api/v1/session", this::logout);
@@ -283,6 +313,11 @@ public final class AirlockServer implements AutoCloseable {
    * browser (a session cookie) instead of at a polling CLI.
    */
   Begun beginLogin(String name, boolean console) throws IOException {
+    return beginLogin(name, console, false);
+  }
+
+  /** As {@link #beginLogin(String, boolean)}; a {@code test} login (the console's SSO page) makes no session. */
+  Begun beginLogin(String name, boolean console, boolean test) throws IOException {
     if (name == null && sso().connectors().size() == 1) {
       name = sso().connectors().get(0).name();
     }
@@ -313,7 +348,7 @@ public final class AirlockServer implements AutoCloseable {
       pending = Web.JSON.writeValueAsString(start.pending());
       url = start.redirectUrl().toString();
     }
-    Logins.Created created = logins.create(id, c.name(), pending, url, console);
+    Logins.Created created = logins.create(id, c.name(), pending, url, console || test, test);
     return new Begun(id, created, c.name(), url);
   }
 
@@ -369,6 +404,11 @@ public final class AirlockServer implements AutoCloseable {
         throw new AirlockException(Kind.DENIED, "the answer is for connector " + id.connector() + ", the login for "
             + l.connector(), "start the login again").with(AirlockException.CHECK, "connector");
       }
+      if (l.test()) {
+        logins.finish(l, "done", Web.JSON.writeValueAsString(tested(id, r.remote())));
+        return new Web.Response(303, null, new byte[0], Map.of("Location", base() + ConsoleSso.TEST_FINISH
+            + l.id()));
+      }
       Map<String, Object> result = admit(id, login.refreshToken(), r.remote());
       logins.finish(l, "done", Web.JSON.writeValueAsString(result));
       if (l.console()) {
@@ -390,6 +430,26 @@ public final class AirlockServer implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** A connector's test: what the IdP said and what airlock makes of it, with no session, seat or RBAC change. */
+  private Map<String, Object> tested(Identity id, String from) {
+    Authorizer auth = clusterAuthorizer();
+    Policy policy = auth.policy(User.of(id));
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("state", "tested");
+    out.put("connector", id.connector());
+    out.put("subject", id.subject());
+    out.put("username", id.username());
+    out.put("email", id.email());
+    out.put("displayName", id.displayName());
+    out.put("groups", id.groups());
+    out.put("roles", policy.roles());
+    out.put("namespace", policy.roles().isEmpty() ? null : new Compiler(auth).personalNamespace(policy));
+    out.put("sessionExpires", id.sessionExpires().toString());
+    audit.record(AuditLog.Event.of(id.username(), "sso-test", id.connector(), "success", from)
+        .with("groups", id.groups()).with("roles", policy.roles()));
+    return out;
   }
 
   /** A verified identity becomes a session: roles, seat, user record, RBAC, then the session itself. */
@@ -639,6 +699,37 @@ public final class AirlockServer implements AutoCloseable {
     roles.invalidate();
   }
 
+  /** The SSO configuration's text as stored (empty when none is). */
+  String ssoText() {
+    var cm = client.configMaps().inNamespace(settings.namespace()).withName(SSO_CONFIGMAP).get();
+    return cm == null || cm.getData() == null ? "" : cm.getData().getOrDefault("sso.yaml", "");
+  }
+
+  /** Stores a new SSO configuration from the console; this replica uses it at once, the others within 10 s. */
+  void storeSso(String text) {
+    storeSsoConfig(client, settings.namespace(), text, "console");
+    ssoConfig.invalidate();
+  }
+
+  /** Reaches the IdP a connector names (OIDC discovery, SAML metadata): a check before it is stored. */
+  void probe(SsoConfig.Connector c) {
+    if (c instanceof SsoConfig.Oidc o) {
+      new OidcRelyingParty(o, clock, System::getenv, replays).metadata();
+    } else {
+      IdpMetadata.load((SsoConfig.Saml) c);
+    }
+  }
+
+  /** A SAML connector's service-provider metadata, to import into the IdP. */
+  String spMetadata(String connector) {
+    if (!(sso().connector(connector) instanceof SsoConfig.Saml c)) {
+      throw new AirlockException(Kind.BAD_INPUT, connector + " is not a SAML connector", "OIDC connectors have "
+          + "no SP metadata: register the redirect URI " + base() + "/sso/oidc/" + connector + "/callback")
+          .with("status", "404");
+    }
+    return saml(c).metadata(acs(c.name()));
+  }
+
   /** The roles with the built-in catalog: enough for decisions and limits. */
   Authorizer authorizer() {
     return new Authorizer(roles.get(), Catalog.builtIn());
@@ -866,6 +957,7 @@ public final class AirlockServer implements AutoCloseable {
   }
 
   private void sweep() {
+    operations.sweep(); // each replica's own upload directory
     if (!leader.get()) {
       return;
     }
@@ -926,5 +1018,6 @@ public final class AirlockServer implements AutoCloseable {
     }
     background.shutdownNow();
     web.close();
+    operations.close();
   }
 }

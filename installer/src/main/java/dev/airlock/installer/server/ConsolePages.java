@@ -42,6 +42,7 @@ final class ConsolePages {
   static final String COOKIE = "airlock_session";
   static final String LOGIN_COOKIE = "airlock_login";
   static final String FINISH = "/console/login/finish/";
+  static final String CSRF_HEADER = "X-Airlock-CSRF";
   private static final String HTMX = "META-INF/resources/webjars/htmx.org/2.0.4/dist/htmx.min.js";
   private static final String TEMPLATES = "dev/airlock/installer/server/console/";
   /** Audit events shown on one page; the export has all. */
@@ -61,6 +62,7 @@ final class ConsolePages {
   void routes(Web web) {
     web.on("GET", "/console/static/htmx.min.js", r -> asset(HTMX, "text/javascript"));
     web.on("GET", "/console/static/console.css", r -> asset(TEMPLATES + "console.css", "text/css"));
+    web.on("GET", "/console/static/console.js", r -> asset(TEMPLATES + "console.js", "text/javascript"));
     web.on("GET", "/console/login", this::loginPage);
     web.on("POST", "/console/login/admin", this::adminLogin);
     web.on("GET", "/console/login/finish/([0-9a-f]{24})", this::finishLogin);
@@ -72,8 +74,11 @@ final class ConsolePages {
     web.on("GET", "/console/audit", r -> page(r, "audit", this::audit));
     web.on("GET", "/console/audit/export", r -> page(r, "audit", (s, p) -> exportAudit(r)));
     web.on("GET", "/console/license", r -> page(r, "view", this::license));
+    web.on("POST", "/console/license", r -> page(r, "license", (v, p) -> uploadLicense(r, v)));
     web.on("GET", "/console/roles", r -> page(r, "view", this::roles));
     web.on("POST", "/console/roles", r -> page(r, "roles", (s, p) -> editRoles(r, s, p)));
+    new ConsoleUpgrades(server, this).routes(web);
+    new ConsoleSso(server, this).routes(web);
   }
 
   // ---- sessions in the browser
@@ -95,6 +100,22 @@ final class ConsolePages {
     public boolean mayEditRoles() {
       return permissions.contains("roles");
     }
+
+    public boolean mayUpgrade() {
+      return permissions.contains("upgrade");
+    }
+
+    public boolean mayRollback() {
+      return permissions.contains("rollback");
+    }
+
+    public boolean mayLicense() {
+      return permissions.contains("license");
+    }
+
+    public boolean maySso() {
+      return permissions.contains("sso");
+    }
   }
 
   interface PageHandler {
@@ -105,7 +126,7 @@ final class ConsolePages {
    * Runs a page for a logged-in browser: no or an ended session goes to the login page; a post must carry the
    * session's form token and come from this origin; {@code permission} (null: any session) is checked last.
    */
-  private Web.Response page(Web.Request r, String permission, PageHandler h) throws Exception {
+  Web.Response page(Web.Request r, String permission, PageHandler h) throws Exception {
     String credential = cookie(r, COOKIE);
     Sessions.Session s;
     try {
@@ -118,14 +139,16 @@ final class ConsolePages {
       throw e;
     }
     String csrf = csrf(credential);
-    Map<String, String> params = r.exchange.getRequestMethod().equals("POST") ? r.form() : r.query;
-    if (r.exchange.getRequestMethod().equals("POST")) {
+    String method = r.exchange.getRequestMethod();
+    // A bundle's chunks (PUT) are raw bytes: their token travels in a header, as the page's script sends it.
+    Map<String, String> params = method.equals("POST") ? r.form() : r.query;
+    if (!method.equals("GET")) {
       String origin = r.header("Origin");
       if (origin != null && !origin.equals(server.base())) {
         throw forbidden("this form was posted from " + origin + ", not from the console", "use the console's own "
             + "pages", "csrf");
       }
-      String sent = params.get("csrf");
+      String sent = r.header(CSRF_HEADER) != null ? r.header(CSRF_HEADER) : params.get("csrf");
       if (sent == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.US_ASCII),
           csrf.getBytes(StandardCharsets.US_ASCII))) {
         throw forbidden("the form's token does not match this session (a forged or stale form)", "reload the page "
@@ -153,10 +176,7 @@ final class ConsolePages {
     String connector = r.query.get("connector");
     if (connector != null) {
       server.limitFailures(r);
-      AirlockServer.Begun b = server.beginLogin(connector, true);
-      // The browser that started the login must be the one that finishes it (no login CSRF): it keeps the poll
-      // secret in a cookie for the login's 10 minutes.
-      return withCookie(Web.Response.redirect(b.url()), cookie(LOGIN_COOKIE, b.created().poll(), Logins.LIFETIME));
+      return startLogin(server.beginLogin(connector, true));
     }
     Map<String, Object> data = new LinkedHashMap<>();
     List<Map<String, String>> connectors = new ArrayList<>();
@@ -168,6 +188,18 @@ final class ConsolePages {
     data.put("expired", r.query.containsKey("expired"));
     data.put("error", r.query.getOrDefault("error", ""));
     return html(200, "login", data);
+  }
+
+  /**
+   * Sends the browser to the IdP. The browser that started the login must be the one that finishes it (no login
+   * CSRF): it keeps the poll secret in a cookie for the login's 10 minutes.
+   */
+  Web.Response startLogin(AirlockServer.Begun b) {
+    return withCookie(Web.Response.redirect(b.url()), cookie(LOGIN_COOKIE, b.created().poll(), Logins.LIFETIME));
+  }
+
+  static String loginCookie(Web.Request r) {
+    return cookie(r, LOGIN_COOKIE);
   }
 
   private Web.Response finishLogin(Web.Request r) throws IOException {
@@ -234,7 +266,7 @@ final class ConsolePages {
     return html(200, "dashboard", data);
   }
 
-  private Installations.Status status() {
+  Installations.Status status() {
     KubeTarget kube = KubeTarget.reading(server.client(), "airlock-server");
     try {
       Installations.Status s = Installations.status(kube, server.settings().namespace(), server.clock().instant());
@@ -341,6 +373,10 @@ final class ConsolePages {
   }
 
   private Web.Response license(Viewer v, Map<String, String> params) {
+    return licensePage(v, 200, params.getOrDefault("done", ""), null);
+  }
+
+  private Web.Response licensePage(Viewer v, int status, String done, String error) {
     Map<String, Object> data = base(v, "license");
     // Only the license and the seats: the installation's releases and workloads are the dashboard's.
     var license = UserDirectory.license(server.client(), server.settings().namespace());
@@ -353,7 +389,55 @@ final class ConsolePages {
     }
     data.put("summary", summary);
     data.put("seats", UserDirectory.list(server.client(), server.settings().namespace(), server.clock()).seats());
-    return html(200, "license", data);
+    data.put("done", done);
+    data.put("error", error);
+    return html(status, "license", data);
+  }
+
+  /**
+   * A new license from the vendor, with the checks the CLI makes: signed by a trusted root, not expired, for the
+   * installed product, and (replacing one) for the same customer with a higher sequence. Then stored and audited.
+   */
+  private Web.Response uploadLicense(Web.Request r, Viewer v) throws IOException {
+    try {
+      Web.Part part = r.parts().get("license");
+      if (part == null || part.bytes().length == 0) {
+        throw new AirlockException(Kind.BAD_INPUT, "no license file was chosen", "choose the .license file the "
+            + "vendor sent");
+      }
+      String source = "uploaded " + (part.filename() == null ? "license" : part.filename());
+      dev.airlock.license.LicenseFile file = dev.airlock.license.LicenseFile.parse(part.bytes(), source);
+      Instant now = server.clock().instant();
+      var verified = new dev.airlock.license.LicenseVerifier(server.trustedRoots()).verify(file, now);
+      var candidate = verified.license();
+      var state = new dev.airlock.license.Entitlements(candidate).state(now);
+      if (state == dev.airlock.license.LicenseState.EXPIRED) {
+        throw new AirlockException(Kind.LICENSE, "license " + candidate.id() + " has expired", "ask the vendor for "
+            + "a current license");
+      }
+      Installations.Status status = status();
+      if (status != null && !status.installation().product().equals(candidate.product())) {
+        throw new AirlockException(Kind.LICENSE, "license " + candidate.id() + " is for product '"
+            + candidate.product() + "', but " + status.installation().product() + " is installed",
+            "upload the license for " + status.installation().product());
+      }
+      var stored = UserDirectory.license(server.client(), server.settings().namespace());
+      if (stored != null && !stored.id().equals(candidate.id())) {
+        var replace = dev.airlock.license.LicenseUpdates.check(stored, candidate, state);
+        if (!replace.allowed()) {
+          throw new AirlockException(Kind.LICENSE, replace.message(), "upload the current license from the vendor");
+        }
+      }
+      dev.airlock.kube.Secrets.apply(KubeTarget.reading(server.client(), actor(v)), dev.airlock.kube.Secrets.opaque(
+          server.settings().namespace(), dev.airlock.deploy.Deployer.LICENSE_SECRET, Map.of("license.yaml",
+              file.toYaml())), "store the license");
+      server.audit().record(AuditLog.Event.of(actor(v), "license", candidate.id(), "stored", "console "
+          + r.remote()).with("customer", candidate.customer()));
+      return Web.Response.redirect("/console/license?done=" + enc("Stored license " + candidate.id() + " ("
+          + candidate.customer() + ")."));
+    } catch (AirlockException e) {
+      return licensePage(v, 422, "", e.getMessage() + e.fix().map(f -> " — " + f).orElse(""));
+    }
   }
 
   /** The stored roles and mappings, the explain tool, and (with the 'roles' permission) the roles file to edit. */
@@ -466,7 +550,7 @@ final class ConsolePages {
 
   // ---- rendering
 
-  private Map<String, Object> base(Viewer v, String page) {
+  Map<String, Object> base(Viewer v, String page) {
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("viewer", v);
     data.put("page", page);
@@ -474,13 +558,23 @@ final class ConsolePages {
     return data;
   }
 
-  private Web.Response html(int status, String name, Map<String, Object> data) {
+  Web.Response html(int status, String name, Map<String, Object> data) {
+    String body = fragment(name, data);
+    return new Web.Response(status, "text/html; charset=utf-8", body.getBytes(StandardCharsets.UTF_8), Map.of());
+  }
+
+  /** A template rendered to text: a whole page, or a part the live pages send. */
+  String fragment(String name, Map<String, Object> data) {
     Template t = templates.computeIfAbsent(name, n -> engine.getTemplate(n));
     if (t == null) {
       throw new IllegalStateException("console template " + name + " is missing");
     }
-    String body = t.data(data).render();
-    return new Web.Response(status, "text/html; charset=utf-8", body.getBytes(StandardCharsets.UTF_8), Map.of());
+    return t.data(data).render();
+  }
+
+  /** Who a console action is recorded as. */
+  static String actor(Viewer v) {
+    return v.session().admin() ? "admin" : v.session().username();
   }
 
   private static TemplateLocator locator() {

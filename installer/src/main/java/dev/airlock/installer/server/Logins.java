@@ -32,7 +32,7 @@ final class Logins {
 
   /** A login record. */
   record Login(String id, String connector, String pending, String url, String pollHash, String state,
-      String result, Instant expires, String resourceVersion, boolean console) {}
+      String result, Instant expires, String resourceVersion, boolean console, boolean test) {}
 
   private final KubernetesClient client;
   private final String namespace;
@@ -81,7 +81,7 @@ final class Logins {
   }
 
   /** Records a new login; returns its poll secret and user code. */
-  Created create(String id, String connector, String pendingJson, String url, boolean console) {
+  Created create(String id, String connector, String pendingJson, String url, boolean console, boolean test) {
     String poll = newSecret();
     String code = newUserCode();
     Map<String, String> data = new LinkedHashMap<>();
@@ -92,6 +92,9 @@ final class Logins {
     data.put("state", "pending");
     if (console) {
       data.put("console", "true");
+    }
+    if (test) {
+      data.put("test", "true"); // an admin's test of a connector: it shows the identity and makes no session
     }
     data.put("expires", clock.instant().plus(LIFETIME).toString());
     Secret s = Secrets.opaque(namespace, PREFIX + id, data);
@@ -129,7 +132,7 @@ final class Logins {
         Secrets.value(s, "url").orElse(""), Secrets.value(s, "poll-sha256").orElse(""), Secrets.value(s, "state")
         .orElse("pending"), Secrets.value(s, "result").orElse(null), Instant.parse(Secrets.value(s, "expires")
         .orElseThrow()), s.getMetadata().getResourceVersion(), Boolean.parseBoolean(Secrets.value(s, "console")
-        .orElse("false")));
+        .orElse("false")), Boolean.parseBoolean(Secrets.value(s, "test").orElse("false")));
     if (l.expires().isBefore(clock.instant())) {
       delete(id);
       throw refused("this login took longer than " + LIFETIME.toMinutes() + " minutes");

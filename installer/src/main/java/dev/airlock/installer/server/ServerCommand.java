@@ -92,6 +92,16 @@ public class ServerCommand implements Callable<Integer> {
           + "newest segment always stays)")
   int auditRetentionDays;
 
+  @Option(names = "--console-upgrades", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "let admins with the upgrade and rollback permissions upgrade (by uploading a bundle) and roll "
+          + "back from the console, with this server's Kubernetes credentials (default: on; the in-cluster chart "
+          + "turns it off unless its value upgrades is true)")
+  boolean consoleUpgrades = true;
+
+  @Option(names = "--upload-dir", paramLabel = "DIR", description = "where bundles uploaded in the console are "
+      + "kept until installed (default: airlock-uploads in the temp directory)")
+  Path uploadDir;
+
   @Mixin TrustOptions trust;
   @Mixin OutputOptions output;
 
@@ -164,6 +174,11 @@ public class ServerCommand implements Callable<Integer> {
             + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":"
             + server.port());
         server.publicUrl(url);
+        server.trustedRoots(trust.roots());
+        if (consoleUpgrades) {
+          server.consoleOperations(target, trust.roots(), uploadDir != null ? uploadDir
+              : Path.of(System.getProperty("java.io.tmpdir"), "airlock-uploads"));
+        }
         if (server.sso().connectors().isEmpty()) {
           console.warn("no SSO connector is configured in " + ns + " yet: only the break-glass admin can log in "
               + "until one is stored (airlock server --sso-config sso.yaml, docs/sso.md)");

@@ -73,8 +73,36 @@ final class Web implements AutoCloseable {
       return body;
     }
 
+    /** The form's fields: URL-encoded, or the text fields of a multipart form. */
     Map<String, String> form() throws IOException {
+      if (multipartBoundary() != null) {
+        Map<String, String> fields = new java.util.LinkedHashMap<>();
+        parts().forEach((k, v) -> {
+          if (v.filename() == null) {
+            fields.put(k, new String(v.bytes(), StandardCharsets.UTF_8));
+          }
+        });
+        return fields;
+      }
       return FormData.parse(new String(body(), StandardCharsets.UTF_8));
+    }
+
+    private String multipartBoundary() {
+      String type = header("Content-Type");
+      if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/form-data")) {
+        return null;
+      }
+      Matcher m = Pattern.compile("boundary=\"?([^\";]+)\"?").matcher(type);
+      return m.find() ? m.group(1) : null;
+    }
+
+    /** The parts of a {@code multipart/form-data} body (at most 2 MiB in all), by field name. */
+    Map<String, Part> parts() throws IOException {
+      String boundary = multipartBoundary();
+      if (boundary == null) {
+        throw new AirlockException(Kind.BAD_INPUT, "this form must be sent as multipart/form-data", null);
+      }
+      return Multipart.parse(body(), boundary);
     }
 
     JsonNode json() throws IOException {
@@ -96,8 +124,23 @@ final class Web implements AutoCloseable {
     }
   }
 
-  /** What a handler answers. */
-  record Response(int status, String contentType, byte[] body, Map<String, String> headers) {
+  /** One field of a multipart form: a file's name (null for a text field) and its bytes. */
+  record Part(String filename, byte[] bytes) {}
+
+  /** Writes a streamed answer (server-sent events) until it is done or the client goes away. */
+  interface Streamer {
+    void write(java.io.OutputStream out) throws IOException;
+  }
+
+  /** What a handler answers; {@code stream}, when set, writes the body instead of {@code body}. */
+  record Response(int status, String contentType, byte[] body, Map<String, String> headers, Streamer stream) {
+    Response(int status, String contentType, byte[] body, Map<String, String> headers) {
+      this(status, contentType, body, headers, null);
+    }
+
+    static Response stream(String contentType, Streamer s) {
+      return new Response(200, contentType, new byte[0], Map.of(), s);
+    }
     static Response json(int status, Object value) {
       try {
         return new Response(status, "application/json", JSON.writeValueAsBytes(value), Map.of());
@@ -242,17 +285,17 @@ final class Web implements AutoCloseable {
   }
 
   static Response error(AirlockException e) {
-    int status = switch (e.kind()) {
+    int status = e.get("status").map(Integer::parseInt).orElseGet(() -> switch (e.kind()) {
       case BAD_INPUT -> 400;
-      case DENIED -> e.get("status").map(Integer::parseInt).orElse(403);
-      case LICENSE -> 403;
+      case DENIED, LICENSE -> 403;
       case REMOTE -> 502;
       default -> 500;
-    };
+    });
     Map<String, Object> body = new java.util.LinkedHashMap<>();
     body.put("error", e.getMessage());
     e.fix().ifPresent(f -> body.put("fix", f));
     e.get(AirlockException.CHECK).ifPresent(c -> body.put("check", c));
+    e.get("offset").ifPresent(o -> body.put("offset", Long.parseLong(o)));
     return Response.json(status, body);
   }
 
@@ -276,6 +319,13 @@ final class Web implements AutoCloseable {
           h.set(k, v);
         }
       });
+      if (r.stream() != null) {
+        x.sendResponseHeaders(r.status(), 0);
+        try (var out = x.getResponseBody()) {
+          r.stream().write(out);
+        }
+        return;
+      }
       x.sendResponseHeaders(r.status(), r.body().length == 0 ? -1 : r.body().length);
       if (r.body().length > 0) {
         x.getResponseBody().write(r.body());
