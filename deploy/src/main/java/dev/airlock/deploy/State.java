@@ -19,6 +19,8 @@ public record State(Installation installation, Operation operation, List<Operati
     List<Installation> previous) {
 
   public static final int HISTORY_LIMIT = 100;
+  /** The newest operations in the history keep their steps (status, timing, outcome); older ones a summary. */
+  public static final int HISTORY_WITH_STEPS = 20;
   /** Earlier installations kept for {@code airlock rollback}. */
   public static final int PREVIOUS_LIMIT = 10;
 
@@ -156,7 +158,20 @@ public record State(Installation installation, Operation operation, List<Operati
       return new Operation(id, kind, from, to, bundleDigest, user, started, at, result, reason, phases, releases);
     }
 
-    /** The history entry: this operation without its phases' details. */
+    /**
+     * The history entry of a recent operation: each step's status, timing and outcome, without the plan's text
+     * (the step's name says it) and with long outcomes cut, so the record stays small.
+     */
+    public Operation archivedCopy() {
+      List<Phase> kept = new ArrayList<>();
+      for (Phase p : phases) {
+        String d = p.detail() == null || p.detail().length() <= 400 ? p.detail() : p.detail().substring(0, 399) + "…";
+        kept.add(new Phase(p.name(), p.status(), null, p.started(), p.finished(), d));
+      }
+      return new Operation(id, kind, from, to, bundleDigest, user, started, finished, result, reason, kept, null);
+    }
+
+    /** The history entry of an older operation: this operation without its steps. */
     public Operation summary() {
       return new Operation(id, kind, from, to, bundleDigest, user, started, finished, result, reason, List.of(),
           null);
@@ -198,9 +213,14 @@ public record State(Installation installation, Operation operation, List<Operati
     }
     List<Operation> h = new ArrayList<>(history);
     h.removeIf(o -> o.id().equals(operation.id()));
-    h.add(operation.summary());
+    h.add(operation.archivedCopy());
     while (h.size() > HISTORY_LIMIT) {
       h.remove(0);
+    }
+    for (int i = 0; i < h.size() - HISTORY_WITH_STEPS; i++) {
+      if (!h.get(i).phases().isEmpty()) {
+        h.set(i, h.get(i).summary());
+      }
     }
     return new State(installation, operation, h, previous);
   }

@@ -454,6 +454,11 @@ class ConsoleIT {
     assertThat(controllerReplicas()).isEqualTo(2);
     alice.get(url + "/console");
     assertThat(await(alice, By.id("installed-version")).getText()).isEqualTo("platform 1.5.0");
+    // The two versions compare by chart and image.
+    alice.get(url + "/console/history?a=1.4.0&b=1.5.0");
+    assertThat(await(alice, By.id("diff-charts")).getText()).contains("controller");
+    assertThat(alice.findElements(By.cssSelector("#diff-images tbody tr"))).isNotEmpty();
+    shot(alice, "history-diff");
     // The uploaded bundle is removed once installed.
     try (var left = Files.list(dir.resolve("uploads"))) {
       assertThat(left.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(id))).isEmpty();
@@ -495,6 +500,13 @@ class ConsoleIT {
     assertThat(controllerReplicas()).isEqualTo(1);
     alice.get(url + "/console");
     assertThat(await(alice, By.id("installed-version")).getText()).isEqualTo("platform 1.4.0");
+
+    // History: an earlier operation keeps its steps.
+    alice.get(url + "/console/history");
+    String history = await(alice, By.id("history")).getText();
+    assertThat(history).contains("1.4.0 → 1.5.0", "1.5.0 → 1.6.0", "rolled-back", "1.5.0 → 1.4.0");
+    alice.findElement(By.xpath("//table[@id='history']//tr[td[3][normalize-space()='1.4.0 → 1.5.0']]//a")).click();
+    assertThat(await(alice, By.id("steps")).getText()).contains("release/controller", "done");
   }
 
   @Test

@@ -302,7 +302,72 @@ final class ConsolePages {
       }
     }
     data.put("open", chosen);
+    data.put("steps", chosen == null ? null : new io.quarkus.qute.RawString(steps(chosen)));
+    putDiff(data, params);
     return html(200, "history", data);
+  }
+
+  /**
+   * The diff between two recorded versions (the installed one and the earlier ones kept for rollback): each
+   * component's chart version, and each image whose pulled digest changed, was added or was removed.
+   */
+  private void putDiff(Map<String, Object> data, Map<String, String> params) {
+    Map<String, State.Installation> versions = new LinkedHashMap<>();
+    try {
+      new dev.airlock.deploy.StateStore(KubeTarget.reading(server.client(), "airlock-server"),
+          server.settings().namespace()).load().ifPresent(st -> {
+            if (st.installation() != null) {
+              versions.put(st.installation().version(), st.installation());
+            }
+            for (int i = st.previous().size() - 1; i >= 0; i--) {
+              versions.putIfAbsent(st.previous().get(i).version(), st.previous().get(i));
+            }
+          });
+    } catch (AirlockException e) {
+      // no record: nothing to compare
+    }
+    data.put("versions", new ArrayList<>(versions.keySet()));
+    String a = params.getOrDefault("a", "");
+    String b = params.getOrDefault("b", "");
+    data.put("a", a);
+    data.put("b", b);
+    State.Installation from = versions.get(a);
+    State.Installation to = versions.get(b);
+    if (from == null || to == null) {
+      data.put("diff", null);
+      return;
+    }
+    List<Map<String, String>> charts = new ArrayList<>();
+    java.util.Set<String> names = new java.util.LinkedHashSet<>();
+    from.components().forEach(c -> names.add(c.name()));
+    to.components().forEach(c -> names.add(c.name()));
+    for (String n : names) {
+      String x = from.component(n).map(c -> c.chart() + " " + c.chartVersion()).orElse("—");
+      String y = to.component(n).map(c -> c.chart() + " " + c.chartVersion()).orElse("—");
+      charts.add(Map.of("component", n, "from", x, "to", y, "changed", Boolean.toString(!x.equals(y))));
+    }
+    List<Map<String, String>> images = new ArrayList<>();
+    java.util.Set<String> refs = new java.util.TreeSet<>();
+    Map<String, String> fi = from.images() == null ? Map.of() : from.images();
+    Map<String, String> ti = to.images() == null ? Map.of() : to.images();
+    refs.addAll(fi.keySet());
+    refs.addAll(ti.keySet());
+    for (String ref : refs) {
+      String x = fi.getOrDefault(ref, "—");
+      String y = ti.getOrDefault(ref, "—");
+      if (!x.equals(y)) {
+        images.add(Map.of("image", ref, "from", digestOf(x), "to", digestOf(y)));
+      }
+    }
+    Map<String, Object> diff = new LinkedHashMap<>();
+    diff.put("charts", charts);
+    diff.put("images", images);
+    data.put("diff", diff);
+  }
+
+  private static String digestOf(String ref) {
+    int at = ref.indexOf("@sha256:");
+    return at < 0 ? ref : ref.substring(at + 1, Math.min(ref.length(), at + 20)) + "…";
   }
 
   private Web.Response users(Viewer v, Map<String, String> params) {
@@ -570,6 +635,30 @@ final class ConsolePages {
       throw new IllegalStateException("console template " + name + " is missing");
     }
     return t.data(data).render();
+  }
+
+  private static final java.time.format.DateTimeFormatter CLOCK = java.time.format.DateTimeFormatter
+      .ofPattern("HH:mm:ss").withZone(java.time.ZoneOffset.UTC);
+
+  /** An operation's steps as the live pages and the history show them (times in UTC, durations). */
+  String steps(State.Operation op) {
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("op", op);
+    List<Map<String, String>> rows = new java.util.ArrayList<>();
+    if (op != null) {
+      for (State.Phase p : op.phases()) {
+        Map<String, String> row = new LinkedHashMap<>();
+        row.put("name", p.name());
+        row.put("status", p.status());
+        row.put("started", p.started() == null ? "" : CLOCK.format(p.started()));
+        row.put("took", p.started() == null || p.finished() == null ? "" : String.format(java.util.Locale.ROOT,
+            "%.1f s", java.time.Duration.between(p.started(), p.finished()).toMillis() / 1000.0));
+        row.put("detail", p.detail() != null ? p.detail() : p.does() == null ? "" : p.does());
+        rows.add(row);
+      }
+    }
+    data.put("rows", rows);
+    return fragment("steps", data);
   }
 
   /** Who a console action is recorded as. */

@@ -210,27 +210,8 @@ final class ConsoleUpgrades {
     out.flush();
   }
 
-  private static final java.time.format.DateTimeFormatter CLOCK = java.time.format.DateTimeFormatter
-      .ofPattern("HH:mm:ss").withZone(java.time.ZoneOffset.UTC);
-
   private String steps(State.Operation op) {
-    Map<String, Object> data = new LinkedHashMap<>();
-    data.put("op", op);
-    List<Map<String, String>> rows = new java.util.ArrayList<>();
-    if (op != null) {
-      for (State.Phase p : op.phases()) {
-        Map<String, String> row = new LinkedHashMap<>();
-        row.put("name", p.name());
-        row.put("status", p.status());
-        row.put("started", p.started() == null ? "" : CLOCK.format(p.started()));
-        row.put("took", p.started() == null || p.finished() == null ? "" : String.format(java.util.Locale.ROOT,
-            "%.1f s", Duration.between(p.started(), p.finished()).toMillis() / 1000.0));
-        row.put("detail", p.detail() != null ? p.detail() : p.does() == null ? "" : p.does());
-        rows.add(row);
-      }
-    }
-    data.put("rows", rows);
-    return pages.fragment("steps", data);
+    return pages.steps(op);
   }
 
   private String result(ConsoleOperations.Run run, State.Operation op) {
