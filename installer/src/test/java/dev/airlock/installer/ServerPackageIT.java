@@ -113,7 +113,13 @@ class ServerPackageIT {
       Container c = serverContainer(ns);
       String v1Image = c.getImage();
       assertThat(v1Image).startsWith(company.host() + "/platform/airlock/server:").contains("@sha256:");
-      assertThat(c.getArgs()).contains("server", "--namespace=" + ns, "--listen=0.0.0.0:8443");
+      assertThat(c.getArgs()).contains("server", "--namespace=" + ns, "--listen=0.0.0.0:8443",
+          "--upload-dir=/var/lib/airlock/uploads", "--no-console-upgrades");
+      // By default the console cannot upgrade: no binding beyond the server's own RBAC.
+      assertThat(cluster.client().rbac().clusterRoleBindings().withName("airlock-server-upgrades-" + ns).get())
+          .isNull();
+      assertThat(cluster.client().services().inNamespace(ns).withName("airlock").get().getSpec()
+          .getSessionAffinity()).isEqualTo("ClientIP");
       assertThat(cluster.client().apps().deployments().inNamespace(ns).withName("airlock-server").get().getSpec()
           .getTemplate().getSpec().getServiceAccountName()).isEqualTo("airlock-server");
       assertThat(cluster.client().serviceAccounts().inNamespace(ns).withName("airlock-server").get()).isNotNull();
@@ -175,9 +181,16 @@ class ServerPackageIT {
       assertThat(status.out()).contains("airlock-server");
 
       // An upgrade built by a newer airlock moves the server with the platform; a rollback moves it back.
+      // With upgrades: true the console may upgrade: the ServiceAccount is bound to cluster-admin.
+      Files.writeString(dir.resolve("upgrades.yaml"), "airlock-server:\n  upgrades: true\n");
       Cli.Run up = airlock(ns, null, "upgrade", "--bundle", "v2.airlock", "--trust-root", "root.pub", "--yes",
-          "--timeout", "60");
+          "--timeout", "60", "--values", "upgrades.yaml");
       assertThat(up.exit()).as(up.toString()).isZero();
+      assertThat(serverContainer(ns).getArgs()).doesNotContain("--no-console-upgrades");
+      assertThat(cluster.client().rbac().clusterRoleBindings().withName("airlock-server-upgrades-" + ns).get()
+          .getRoleRef().getName()).isEqualTo("cluster-admin");
+      assertThat(cluster.client().apps().deployments().inNamespace(ns).withName("airlock-server").get().getSpec()
+          .getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(330L);
       String v2Image = serverContainer(ns).getImage();
       assertThat(v2Image).isNotEqualTo(v1Image).startsWith(company.host() + "/platform/airlock/server:");
       assertThat(imageFiles(v2Image)).containsKey("opt/airlock/app/next-airlock.txt");
@@ -185,6 +198,8 @@ class ServerPackageIT {
       Cli.Run back = airlock(ns, null, "rollback", "--yes");
       assertThat(back.exit()).as(back.toString()).isZero();
       assertThat(serverContainer(ns).getImage()).isEqualTo(v1Image);
+      assertThat(cluster.client().rbac().clusterRoleBindings().withName("airlock-server-upgrades-" + ns).get())
+          .as("the rollback takes the binding away with the value").isNull();
 
       Cli.Run uninstall = airlock(ns, null, "uninstall", "--yes");
       assertThat(uninstall.exit()).as(uninstall.toString()).isZero();
@@ -193,6 +208,7 @@ class ServerPackageIT {
     } finally {
       cluster.deleteNamespaces(ns);
       cluster.client().rbac().clusterRoleBindings().withName("airlock-server-" + ns).delete();
+      cluster.client().rbac().clusterRoleBindings().withName("airlock-server-upgrades-" + ns).delete();
       cluster.client().rbac().clusterRoles().withName("airlock-server-" + ns).delete();
     }
   }
