@@ -226,7 +226,7 @@ public final class Preflight {
       }
     }
     if (!denied.isEmpty()) {
-      return Check.fail(PERMISSIONS, "the kubeconfig user '" + kube.user() + "' may not: " + String.join("; ", denied),
+      return Check.fail(PERMISSIONS, "the kubeconfig user '" + kube.credentials() + "' may not: " + String.join("; ", denied),
           "grant these with a Role/ClusterRole bound to that user, or use a kubeconfig with more rights");
     }
     if (!unknown.isEmpty()) {
@@ -234,7 +234,7 @@ public final class Preflight {
           + "yet: " + String.join(", ", new LinkedHashSet<>(unknown)), "if no chart of the bundle installs their "
           + "CRDs, install the operator that provides them first");
     }
-    return Check.pass(PERMISSIONS, needs.size() + " permissions granted to '" + kube.user() + "'");
+    return Check.pass(PERMISSIONS, needs.size() + " permissions granted to '" + kube.credentials() + "'");
   }
 
   /**

@@ -443,6 +443,9 @@ class ConsoleIT {
     uploadForReview(alice, "v2.airlock");
     assertThat(alice.findElement(By.id("review-title")).getText()).isEqualTo("Ready: platform 1.4.0 → 1.5.0");
     assertThat(alice.findElements(By.cssSelector("#checks tbody tr"))).isNotEmpty();
+    // The Kubernetes permissions checked are the server's (its ServiceAccount runs it), not alice's.
+    assertThat(alice.findElement(By.id("checks")).getText()).contains("permissions granted to '")
+        .doesNotContain("granted to 'alice'");
     assertThat(alice.findElement(By.id("plan-steps")).getText()).contains("release/controller");
     shot(alice, "upgrade-review");
     String done = confirmAndFollow(alice, "start-upgrade", 120);

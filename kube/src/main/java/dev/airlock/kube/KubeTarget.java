@@ -32,6 +32,7 @@ public final class KubeTarget implements AutoCloseable {
   private final String server;
   private final boolean inside;
   private final boolean owner;
+  private final String credentials;
 
   private KubeTarget(KubernetesClient client, Path helmKubeconfig, boolean temporary, String user, String server,
       boolean inside, boolean owner) {
@@ -42,6 +43,18 @@ public final class KubeTarget implements AutoCloseable {
     this.server = server;
     this.inside = inside;
     this.owner = owner;
+    this.credentials = user;
+  }
+
+  private KubeTarget(KubeTarget of, String who) {
+    this.client = of.client;
+    this.helmKubeconfig = of.helmKubeconfig;
+    this.temporary = false;
+    this.user = who;
+    this.server = of.server;
+    this.inside = of.inside;
+    this.owner = false;
+    this.credentials = of.credentials;
   }
 
   /**
@@ -175,7 +188,15 @@ public final class KubeTarget implements AutoCloseable {
    * server's ServiceAccount). Closing the view leaves this target open.
    */
   public KubeTarget as(String who) {
-    return new KubeTarget(client, helmKubeconfig, false, who, server, inside, false);
+    return new KubeTarget(this, who);
+  }
+
+  /**
+   * Whose Kubernetes credentials requests go out with: the kubeconfig user, or the ServiceAccount a console operation
+   * runs with for {@link #user()}. Permission messages name this one: it is the one to grant.
+   */
+  public String credentials() {
+    return credentials;
   }
 
   /**
@@ -203,7 +224,7 @@ public final class KubeTarget implements AutoCloseable {
     }
     if (e.getCode() == 403) {
       return new AirlockException(Kind.REMOTE, "not allowed " + doing + " (Kubernetes API at " + server + "): "
-          + e.getStatus().getMessage(), "grant the kubeconfig user '" + user + "' that permission", e);
+          + e.getStatus().getMessage(), "grant the kubeconfig user '" + credentials + "' that permission", e);
     }
     if (e.getCode() == 0 || e.getCause() instanceof IOException) {
       return new AirlockException(Kind.REMOTE, "cannot reach the Kubernetes API at " + server + " while " + doing

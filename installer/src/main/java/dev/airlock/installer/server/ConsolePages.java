@@ -282,28 +282,31 @@ final class ConsolePages {
 
   private Web.Response history(Viewer v, Map<String, String> params) {
     Map<String, Object> data = base(v, "history");
-    List<State.Operation> ops = new ArrayList<>();
+    // One read of the record serves the list, the open operation and the comparison.
+    State state = null;
     try {
-      ops.addAll(Installations.history(KubeTarget.reading(server.client(), "airlock-server"),
-          server.settings().namespace()).operations());
+      state = new dev.airlock.deploy.StateStore(KubeTarget.reading(server.client(), "airlock-server"),
+          server.settings().namespace()).load().orElse(null);
     } catch (AirlockException e) {
-      // no installation record: an empty history
+      // an unreadable record: an empty history
+    }
+    List<State.Operation> ops = new ArrayList<>();
+    if (state != null) {
+      ops.addAll(state.history());
+      if (state.operation() != null && state.operation().running()) {
+        ops.add(state.operation().summary());
+      }
     }
     java.util.Collections.reverse(ops);
     data.put("operations", ops);
     String open = params.get("op");
     State.Operation chosen = ops.stream().filter(o -> o.id().equals(open)).findFirst().orElse(null);
-    if (chosen != null) {
-      // The record keeps each step (with timings) of the newest operation; older ones are summaries.
-      State.Operation last = Installations.lastOperation(KubeTarget.reading(server.client(), "airlock-server"),
-          server.settings().namespace());
-      if (last != null && last.id().equals(chosen.id())) {
-        chosen = last;
-      }
+    if (chosen != null && state.operation() != null && state.operation().id().equals(chosen.id())) {
+      chosen = state.operation(); // the current or last operation, with its plan's text
     }
     data.put("open", chosen);
     data.put("steps", chosen == null ? null : new io.quarkus.qute.RawString(steps(chosen)));
-    putDiff(data, params);
+    putDiff(data, params, state);
     return html(200, "history", data);
   }
 
@@ -311,20 +314,15 @@ final class ConsolePages {
    * The diff between two recorded versions (the installed one and the earlier ones kept for rollback): each
    * component's chart version, and each image whose pulled digest changed, was added or was removed.
    */
-  private void putDiff(Map<String, Object> data, Map<String, String> params) {
+  private void putDiff(Map<String, Object> data, Map<String, String> params, State st) {
     Map<String, State.Installation> versions = new LinkedHashMap<>();
-    try {
-      new dev.airlock.deploy.StateStore(KubeTarget.reading(server.client(), "airlock-server"),
-          server.settings().namespace()).load().ifPresent(st -> {
-            if (st.installation() != null) {
-              versions.put(st.installation().version(), st.installation());
-            }
-            for (int i = st.previous().size() - 1; i >= 0; i--) {
-              versions.putIfAbsent(st.previous().get(i).version(), st.previous().get(i));
-            }
-          });
-    } catch (AirlockException e) {
-      // no record: nothing to compare
+    if (st != null) {
+      if (st.installation() != null) {
+        versions.put(st.installation().version(), st.installation());
+      }
+      for (int i = st.previous().size() - 1; i >= 0; i--) {
+        versions.putIfAbsent(st.previous().get(i).version(), st.previous().get(i));
+      }
     }
     data.put("versions", new ArrayList<>(versions.keySet()));
     String a = params.getOrDefault("a", "");
