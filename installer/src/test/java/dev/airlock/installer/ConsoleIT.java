@@ -47,8 +47,10 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The admin console in a real browser (Debian's chromium, headless, through chromedriver) against the server on the
  * real control plane with a real Keycloak and an installed platform: SSO login into the dashboard, history, users
- * with a revocation, audit, license; a viewer who sees no actions and is refused when posting anyway; forged posts;
- * session expiry. Each page's screenshot goes to {@code target/console-screenshots} (docs/console.md uses them).
+ * with a revocation, audit, license; upgrades by upload (resumed, checked, followed live, rolled back), a rollback by
+ * hand, a license upload, an SSO connector added and tested; a viewer who sees no actions and is refused when
+ * posting anyway; forged posts; session expiry and revocation. Each page's screenshot goes to
+ * {@code target/console-screenshots} (docs/console.md uses them).
  */
 @KubeTest
 @Tag("keycloak")
@@ -626,6 +628,20 @@ class ConsoleIT {
   @Test
   @Order(12)
   void anEndedSession_sendsTheBrowserBackToLogin() throws Exception {
+    // Expiry: bob's session reaches its end (its recorded end moved into the past, as time would move it).
+    bob.get(url + "/console");
+    await(bob, By.id("installed-version"));
+    for (var secret : cluster.client().secrets().inNamespace(ns).withLabel("airlock.dev/user", "bob").list()
+        .getItems()) {
+      secret.getData().put("expires", java.util.Base64.getEncoder().encodeToString(java.time.Instant.now()
+          .minusSeconds(60).toString().getBytes(StandardCharsets.UTF_8)));
+      cluster.client().secrets().inNamespace(ns).resource(secret).update();
+    }
+    bob.get(url + "/console/history");
+    assertThat(await(bob, By.id("expired")).getText()).contains("Your session has ended");
+    assertThat(path(bob)).isEqualTo("/console/login");
+
+    // Revocation from the CLI.
     Cli.Run revoke = Cli.run(dir, "users", "revoke", "alice", "--kubeconfig", cluster.kubeconfig().toString(),
         "--namespace", ns);
     assertThat(revoke.exit()).as(revoke.toString()).isZero();
