@@ -323,6 +323,9 @@ final class Web implements AutoCloseable {
         x.sendResponseHeaders(r.status(), 0);
         try (var out = x.getResponseBody()) {
           r.stream().write(out);
+        } catch (RuntimeException e) {
+          // the status is sent: end the stream, and say why in the log
+          System.err.println("airlock server: " + x.getRequestURI().getPath() + ": stream ended: " + e);
         }
         return;
       }
