@@ -161,6 +161,10 @@ final class ConsoleUpgrades {
     data.put("steps", new RawString(steps(op)));
     data.put("result", new RawString(run == null || !run.done() ? "" : result(run, op)));
     data.put("done", run == null ? op == null || !op.running() : run.done());
+    // The log so far; the event stream sends only the lines after these.
+    List<String> lines = run == null ? List.of() : run.lines();
+    data.put("lines", lines);
+    data.put("from", lines.size());
     return pages.html(200, "operation", data);
   }
 
@@ -170,7 +174,12 @@ final class ConsoleUpgrades {
     return Web.Response.stream("text/event-stream", out -> {
       Instant until = Instant.now().plus(LONGEST);
       String shown = null;
-      int lines = 0;
+      int lines;
+      try {
+        lines = Math.max(0, Integer.parseInt(r.query.getOrDefault("from", "0")));
+      } catch (NumberFormatException e) {
+        lines = 0;
+      }
       while (Instant.now().isBefore(until)) {
         boolean finished = run != null && run.done();
         State.Operation op = ops.recorded(run);
