@@ -182,11 +182,17 @@ class ServerPackageIT {
 
       // An upgrade built by a newer airlock moves the server with the platform; a rollback moves it back.
       // With upgrades: true the console may upgrade: the ServiceAccount is bound to cluster-admin.
-      Files.writeString(dir.resolve("upgrades.yaml"), "airlock-server:\n  upgrades: true\n");
+      // trustRoot: the vendor's root key for console uploads, mounted from a ConfigMap.
+      String rootPem = Files.readString(dir.resolve("root.pub"));
+      Files.writeString(dir.resolve("upgrades.yaml"), "airlock-server:\n  upgrades: true\n  trustRoot: |\n"
+          + rootPem.lines().map(l -> "    " + l + "\n").collect(java.util.stream.Collectors.joining()));
       Cli.Run up = airlock(ns, null, "upgrade", "--bundle", "v2.airlock", "--trust-root", "root.pub", "--yes",
           "--timeout", "60", "--values", "upgrades.yaml");
       assertThat(up.exit()).as(up.toString()).isZero();
-      assertThat(serverContainer(ns).getArgs()).doesNotContain("--no-console-upgrades");
+      assertThat(serverContainer(ns).getArgs()).doesNotContain("--no-console-upgrades")
+          .contains("--trust-root=/etc/airlock/trust/root.pub");
+      assertThat(cluster.client().configMaps().inNamespace(ns).withName("airlock-server-trust").get().getData()
+          .get("root.pub")).isEqualTo(rootPem);
       assertThat(cluster.client().rbac().clusterRoleBindings().withName("airlock-server-upgrades-" + ns).get()
           .getRoleRef().getName()).isEqualTo("cluster-admin");
       assertThat(cluster.client().apps().deployments().inNamespace(ns).withName("airlock-server").get().getSpec()
