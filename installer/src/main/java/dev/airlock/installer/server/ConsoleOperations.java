@@ -79,6 +79,22 @@ final class ConsoleOperations {
       return id;
     }
 
+    /** A line at each further tenth of a phase that announced its size (the push, mostly). */
+    private synchronized String progressLine(Event.Progress p) {
+      long[] t = progress.get(p.phase());
+      if (t == null) {
+        return null;
+      }
+      t[1] += p.delta();
+      long tenth = Math.max(0, Math.min(10, t[1] * 10 / t[0]));
+      if (tenth <= t[2]) {
+        return null;
+      }
+      t[2] = tenth;
+      return "  " + p.phase() + ": " + tenth * 10 + "% of " + (t[0] >= 1 << 20 ? (t[0] >> 20) + " MiB"
+          : (t[0] >> 10) + " KiB");
+    }
+
     public String kind() {
       return kind;
     }
@@ -113,9 +129,16 @@ final class ConsoleOperations {
       }
     }
 
+    private final Map<String, long[]> progress = new ConcurrentHashMap<>();
+
     void on(Event e) {
       String line = null;
-      if (e instanceof Event.PhaseStarted st) {
+      if (e instanceof Event.Progress p) {
+        line = progressLine(p);
+      } else if (e instanceof Event.PhaseStarted st) {
+        if (st.totalBytes() > 0) {
+          progress.put(st.phase(), new long[] {st.totalBytes(), 0, 0}); // total, done, tenths shown
+        }
         line = "▶ " + st.description();
       } else if (e instanceof Event.PhaseFinished f) {
         line = "✔ " + f.phase() + ": " + f.summary();
