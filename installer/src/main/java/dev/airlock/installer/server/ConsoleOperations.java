@@ -79,20 +79,24 @@ final class ConsoleOperations {
       return id;
     }
 
-    /** A line at each further tenth of a phase that announced its size (the push, mostly). */
+    /**
+     * A line at each further tenth of a phase that announced its size, else at each further 64 MiB (the push is
+     * announced by the plan's step, without its size).
+     */
     private synchronized String progressLine(Event.Progress p) {
-      long[] t = progress.get(p.phase());
-      if (t == null) {
-        return null;
-      }
+      long[] t = progress.computeIfAbsent(p.phase(), k -> new long[] {-1, 0, 0});
       t[1] += p.delta();
-      long tenth = Math.max(0, Math.min(10, t[1] * 10 / t[0]));
-      if (tenth <= t[2]) {
+      long mark = t[0] > 0 ? Math.max(0, Math.min(10, t[1] * 10 / t[0])) : t[1] >> 26;
+      if (mark <= t[2]) {
         return null;
       }
-      t[2] = tenth;
-      return "  " + p.phase() + ": " + tenth * 10 + "% of " + (t[0] >= 1 << 20 ? (t[0] >> 20) + " MiB"
-          : (t[0] >> 10) + " KiB");
+      t[2] = mark;
+      return t[0] > 0 ? "  " + p.phase() + ": " + mark * 10 + "% of " + size(t[0])
+          : "  " + p.phase() + ": " + size(t[1]) + " sent";
+    }
+
+    private static String size(long bytes) {
+      return bytes >= 1 << 20 ? (bytes >> 20) + " MiB" : (bytes >> 10) + " KiB";
     }
 
     public String kind() {
