@@ -237,9 +237,11 @@ public final class Policy {
 
     /** {@code id} is {@code group|name}; {@code baseId} the same for the resource of a subresource, or null. */
     boolean matchesResource(String group, String id, String baseId, Catalog.Resource res) {
-      if (allResources) {
-        return deny || res != null && res.wildcardable();
+      if (allResources && (deny || res != null && res.wildcardable())) {
+        return true;
       }
+      // An allow's "*" does not reach a resource it cannot expand to (unknown, or not wildcardable), but a resource
+      // the same rule names does: the compiled Role lists it by name.
       if (res != null && resourceGroups.contains(group)) {
         return true;
       }

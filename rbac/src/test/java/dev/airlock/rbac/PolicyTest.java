@@ -79,6 +79,29 @@ class PolicyTest {
   }
 
   @Test
+  void aResourceNamedBesideAStar_isAllowed_evenWhenTheStarCannotReachIt() {
+    // Found by ModelEqualsClusterPropertyTest: the compiled Role names example.com/widgets, so the API server allows
+    // it; the model had stopped at the rule's "*", which does not reach a resource the catalog does not know.
+    Authorizer auth = new Authorizer(RoleSet.parse("roles.yaml", """
+        apiVersion: airlock.dev/v1alpha1
+        kind: RoleSet
+        roles:
+          - name: r0
+            allow:
+              - {namespaces: ["other-1"], resources: ["pods/log", "example.com/widgets", "*"], verbs: ["*"]}
+              - {namespaces: ["other-2"], resources: ["*"], verbs: ["*"]}
+        mappings:
+          - {group: "*", roles: [r0]}
+        """), CATALOG);
+    Policy alice = auth.policy(new User("alice", List.of("devs")));
+    assertThat(alice.decide(Request.of(CATALOG, "get", "example.com/widgets", "other-1", null), n -> Map.of())
+        .allowed()).isTrue();
+    assertThat(alice.decide(Request.of(CATALOG, "get", "example.com/widgets", "other-2", null), n -> Map.of())
+        .allowed()).as("a bare * does not reach an unknown resource").isFalse();
+    assertThat(alice.decide(Request.of(CATALOG, "get", "pods", "other-1", null), n -> Map.of()).allowed()).isTrue();
+  }
+
+  @Test
   void registryPlatformAndLimits_followTheRoles() {
     Policy alice = AUTH.policy(new User("alice", List.of("devs")));
     assertThat(alice.decideRegistry("dev-alice/app", "push").allowed()).isTrue();
