@@ -345,8 +345,9 @@ class ConsoleIT {
     assertThat(await(alice, By.id("roles-result")).getText()).contains("Valid. Saving would make");
     shot(alice, "roles");
     alice.findElement(By.id("save")).click();
-    new WebDriverWait(alice, Duration.ofSeconds(20)).until(d -> d.findElement(By.id("roles-result")).getText()
-        .startsWith("Saved."));
+    // htmx swaps the result in: an element read while it is replaced is read again.
+    new WebDriverWait(alice, Duration.ofSeconds(20)).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(d -> d.findElement(By.id("roles-result")).getText().startsWith("Saved."));
     alice.get(url + "/console/roles");
     assertThat(await(alice, By.id("mappings")).getText()).contains("group auditors → viewer");
     // A broken file is refused with the reason, and nothing is stored.
@@ -354,7 +355,8 @@ class ConsoleIT {
     again.clear();
     again.sendKeys("apiVersion: airlock.dev/v1alpha1\nkind: RoleSet\nroles: nope\n");
     alice.findElement(By.id("save")).click();
-    new WebDriverWait(alice, Duration.ofSeconds(20)).until(d -> d.findElement(By.id("roles-result")).getAttribute(
+    new WebDriverWait(alice, Duration.ofSeconds(20)).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(d -> d.findElement(By.id("roles-result")).getAttribute(
         "class").contains("warn"));
     assertThat(cluster.client().configMaps().inNamespace(ns).withName("airlock-roles-source").get().getData()
         .get("roles.yaml")).contains("auditors");
@@ -415,7 +417,8 @@ class ConsoleIT {
     long size = Files.size(v2);
     long modified = Files.getLastModifiedTime(v2).toMillis();
     // An upload that was cut off after its first MiB (as a dropped connection leaves it), sent as the page sends it.
-    var http = java.net.http.HttpClient.newHttpClient();
+    // HTTP/1.1 as a browser speaks to it (no h2c upgrade attempt on a fresh connection).
+    var http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
     var begin = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/console/upgrade/uploads"))
         .header("Cookie", cookie).header("X-Airlock-CSRF", csrf).header("Content-Type",
             "application/x-www-form-urlencoded").POST(java.net.http.HttpRequest.BodyPublishers.ofString("name="

@@ -198,7 +198,10 @@ final class ConsoleOperations {
     return s;
   }
 
-  /** Verifies an uploaded bundle and runs the upgrade's checks without changing anything (kept for 10 minutes). */
+  /**
+   * Verifies an uploaded bundle and runs the upgrade's checks without changing anything. A bundle that passes is
+   * remembered for 10 minutes; a refusal is not, so a reload after fixing its cause checks again.
+   */
   Review review(Uploads.Upload u, String user) {
     Review known = reviews.get(u.id());
     Instant now = server.clock().instant();
@@ -208,11 +211,11 @@ final class ConsoleOperations {
     Setup s = requireSetup();
     Path bundle = uploads.bundle(u);
     List<Check> checks = Collections.synchronizedList(new ArrayList<>());
-    Review r;
     try (KubeTarget as = s.kube().as(user)) {
       // Every entry's checksum, once, here: the upgrade itself checks only the signed head before it starts (blobs
       // are checked as they are pushed), and a damaged upload should be refused before anyone confirms it.
-      new dev.airlock.bundle.BundleVerifier(s.roots(), server.clock(), e -> { }).verify(bundle);
+      String version = new dev.airlock.bundle.BundleVerifier(s.roots(), server.clock(), e -> { }).verify(bundle)
+          .manifest().version();
       OperationResult dry = new Deployer(as, server.settings().namespace()).addEventHandler(e -> {
         if (e instanceof Event.Checked c) {
           checks.add(new Check(c.id(), Check.Status.valueOf(c.status().toUpperCase(java.util.Locale.ROOT)),
@@ -222,26 +225,15 @@ final class ConsoleOperations {
       if (dry.plan() == null || dry.plan().steps().isEmpty()) {
         throw new AirlockException(Kind.BAD_INPUT, dry.summary(), "upload a bundle of a newer version");
       }
-      r = new Review(u, dry.installation() == null ? null : dry.installation().product(), installedVersion(),
-          bundleVersion(bundle), dry.plan().title(), dry.checks().isEmpty() ? List.copyOf(checks) : dry.checks(),
-          dry.plan(), null, null, now);
+      State.Installation installed = dry.installation();
+      Review r = new Review(u, installed == null ? null : installed.product(), installed == null ? null
+          : installed.version(), version, dry.plan().title(), List.copyOf(checks), dry.plan(), null, null, now);
+      reviews.put(u.id(), r);
+      return r;
     } catch (AirlockException e) {
       // The file is the upload's on the server: name it as the admin knows it.
-      r = new Review(u, null, installedVersion(), null, null, List.copyOf(checks), null,
-          e.getMessage().replace(bundle.toString(), u.name()), e.fix().orElse(null), now);
-    }
-    reviews.put(u.id(), r);
-    return r;
-  }
-
-  private String installedVersion() {
-    return new StateStore(KubeTarget.reading(server.client(), "airlock-server"), server.settings().namespace())
-        .load().map(st -> st.installation() == null ? null : st.installation().version()).orElse(null);
-  }
-
-  private static String bundleVersion(Path bundle) {
-    try (var file = dev.airlock.bundle.format.BundleFile.open(bundle)) {
-      return file.readHead().manifest().version();
+      return new Review(u, null, null, null, null, List.copyOf(checks), null, e.getMessage().replace(
+          bundle.toString(), u.name()), e.fix().orElse(null), now);
     }
   }
 
