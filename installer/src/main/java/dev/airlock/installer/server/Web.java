@@ -301,6 +301,18 @@ final class Web implements AutoCloseable {
 
   private static void send(HttpExchange x, Response r) {
     try {
+      // A refusal sent while the client still uploads (a bundle chunk at the wrong offset) would be lost to a reset
+      // connection if the body were left unread: read what is left of it (bounded) first.
+      try (InputStream rest = x.getRequestBody()) {
+        byte[] sink = new byte[1 << 16];
+        long left = 64L << 20;
+        int n;
+        while (left > 0 && (n = rest.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
+          left -= n;
+        }
+      } catch (IOException e) {
+        // the client went away; the answer below fails quietly too
+      }
       var h = x.getResponseHeaders();
       h.set("Cache-Control", "no-store");
       h.set("X-Content-Type-Options", "nosniff");
