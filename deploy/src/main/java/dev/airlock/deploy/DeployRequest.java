@@ -15,7 +15,9 @@ import java.util.Set;
  * @param registry where the images go; null to use the installation's (upgrades)
  * @param registryOptions credentials and TLS for the registry; the installation's recorded settings and pull
  *     Secret fill in what is not given
- * @param overrides values per component name, applied after the bundle's values
+ * @param overrides values per component name, applied after the bundle's values and over the values recorded at
+ *     the installed version's install or upgrade
+ * @param resetValues forget the recorded values: render with the bundle's values and {@code overrides} only
  * @param skipChecks preflight checks to skip, by id
  * @param without optional components to leave out; null keeps the installation's choice
  * @param dryRun run every check and return the plan; change nothing
@@ -28,7 +30,8 @@ import java.util.Set;
  * @param workDir scratch space; null for a temporary directory
  */
 public record DeployRequest(String kind, Path bundle, TrustedRoots roots, Path license, RegistryTarget registry,
-    RegistryOptions registryOptions, Map<String, Map<String, Object>> overrides, Set<String> skipChecks,
+    RegistryOptions registryOptions, Map<String, Map<String, Object>> overrides, boolean resetValues,
+    Set<String> skipChecks,
     Set<String> without, boolean dryRun, boolean waitReady, int timeoutSeconds, int parallelism, long chunkSize,
     boolean allowDowngrade, boolean resumeOnly, Path workDir) {
 
@@ -53,6 +56,7 @@ public record DeployRequest(String kind, Path bundle, TrustedRoots roots, Path l
     b.registry = registry;
     b.registryOptions = registryOptions;
     b.overrides = overrides;
+    b.resetValues = resetValues;
     b.skipChecks = skipChecks;
     b.without = without;
     b.dryRun = dryRun;
@@ -75,6 +79,7 @@ public record DeployRequest(String kind, Path bundle, TrustedRoots roots, Path l
     private RegistryTarget registry;
     private RegistryOptions registryOptions = RegistryOptions.defaults();
     private Map<String, Map<String, Object>> overrides = Map.of();
+    private boolean resetValues;
     private Set<String> skipChecks = Set.of();
     private Set<String> without;
     private boolean dryRun;
@@ -110,6 +115,11 @@ public record DeployRequest(String kind, Path bundle, TrustedRoots roots, Path l
 
     public Builder overrides(Map<String, Map<String, Object>> o) {
       overrides = o;
+      return this;
+    }
+
+    public Builder resetValues(boolean r) {
+      resetValues = r;
       return this;
     }
 
@@ -164,7 +174,8 @@ public record DeployRequest(String kind, Path bundle, TrustedRoots roots, Path l
     }
 
     public DeployRequest build() {
-      return new DeployRequest(kind, bundle, roots, license, registry, registryOptions, overrides, skipChecks, without,
+      return new DeployRequest(kind, bundle, roots, license, registry, registryOptions, overrides, resetValues, skipChecks,
+          without,
           dryRun, waitReady, timeoutSeconds, parallelism, chunkSize, allowDowngrade, resumeOnly, workDir);
     }
   }

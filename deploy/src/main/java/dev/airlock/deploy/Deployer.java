@@ -125,6 +125,10 @@ public final class Deployer {
     private State state;
     private State.Installation installed;
     private final Map<String, State.Component> before = new LinkedHashMap<>();
+    /** The values recorded for the installed version, per component (empty when none were). */
+    private Map<String, Map<String, Object>> recordedValues = Map.of();
+    /** The values this operation renders with: the recorded ones, with --values merged over them. */
+    private Map<String, Map<String, Object>> values = Map.of();
 
     Run(DeployRequest req, BundleFile bundle, Path work) {
       this.req = req;
@@ -159,6 +163,7 @@ public final class Deployer {
       }
       resolveRegistry();
       licenseId = license(SemVer.parse(manifest.version()));
+      resolveValues();
 
       State.Operation resume = resumable();
       if (resume == null) {
@@ -200,6 +205,43 @@ public final class Deployer {
             .run(plan);
         return finish(plan, outcome, checks);
       }
+    }
+
+    /**
+     * The values to render with: those recorded for the installed version (given at its install or upgrade), with
+     * this operation's --values merged over them; only --values with --reset-values.
+     */
+    private void resolveValues() {
+      if (installed != null) {
+        Optional<Map<String, Map<String, Object>>> recorded = InstalledValues.read(kube, namespace,
+            installed.bundleDigest());
+        recordedValues = recorded.orElse(Map.of());
+        if (recorded.isEmpty() && req.overrides().isEmpty() && !req.resetValues()) {
+          events.on(new Event.Log(Event.Level.WARN, "no values are recorded for the installed " + installed.version()
+              + " (installed by an airlock before 0.2, which did not record --values): if it was installed with "
+              + "--values, pass them again"));
+        }
+      }
+      Map<String, Map<String, Object>> base = req.resetValues() ? Map.of() : recordedValues;
+      Map<String, Map<String, Object>> merged = InstalledValues.mergeAll(base, req.overrides());
+      for (String name : List.copyOf(merged.keySet())) {
+        if (!req.overrides().containsKey(name) && manifest.components().stream().noneMatch(c -> c.name()
+            .equals(name))) {
+          merged.remove(name);
+          events.on(new Event.Log(Event.Level.WARN, "the values recorded for component " + name + " are dropped: "
+              + manifest.name() + " " + manifest.version() + " has no such component"));
+        }
+      }
+      if (req.resetValues() && !recordedValues.isEmpty()) {
+        events.on(new Event.Log(Event.Level.INFO, "--reset-values: the values recorded for components "
+            + String.join(", ", recordedValues.keySet()) + " are not used"));
+      }
+      values = merged;
+    }
+
+    /** Each component's values diff against the installed version's, as plan lines. */
+    private List<String> valuesDiff(String component) {
+      return InstalledValues.diff(recordedValues.get(component), values.get(component));
     }
 
     /** The registry and how to reach it: the flags, else what the installation recorded, plus its pull Secret. */
@@ -281,8 +323,10 @@ public final class Deployer {
           continue;
         }
         changing.add(r.component());
+        List<String> diff = installed == null ? List.of() : valuesDiff(r.component());
+        diff.forEach(d -> events.on(new Event.Log(Event.Level.INFO, "values of " + r.component() + ": " + d)));
         steps.add(new ReleaseStep(kube, r, was, manifest.name() + " " + manifest.version() + " (" + kind + ")",
-            req.timeoutSeconds(), wait, work));
+            req.timeoutSeconds(), wait, work, diff));
       }
       steps.add(Step.of("record", "record " + manifest.name() + " " + manifest.version() + " as installed in "
           + namespace + " (history, license Secret " + LICENSE_SECRET + ")", null, () -> record(rendered, leftOut),
@@ -314,6 +358,12 @@ public final class Deployer {
           RecordedRegistry.caPem(registryOptions));
       Secrets.apply(kube, Secrets.opaque(namespace, LICENSE_SECRET, Map.of("license.yaml", licenseYaml)),
           "storing the license in");
+      List<String> keep = new ArrayList<>();
+      journal.state().previous().forEach(p -> keep.add(p.bundleDigest()));
+      if (installed != null) {
+        keep.add(installed.bundleDigest());
+      }
+      InstalledValues.write(kube, namespace, digest, values, keep);
       State.Installation was = installed;
       journal.update(s -> {
         State next = s.withInstallation(installation);
@@ -533,7 +583,7 @@ public final class Deployer {
           for (String v : c.values()) {
             values.add(extract(index, v, null, files));
           }
-          out.add(renderer.render(c, chart, values, req.overrides().get(c.name()), work.resolve("rendered"),
+          out.add(renderer.render(c, chart, values, this.values.get(c.name()), work.resolve("rendered"),
               kubeVersion, missing));
         }
       } catch (IOException e) {

@@ -19,9 +19,11 @@ final class ReleaseStep implements Step {
   private final int timeoutSeconds;
   private final boolean waitReady;
   private final Path work;
+  private final java.util.List<String> valuesDiff;
 
+  /** @param valuesDiff how the admin's values for this component change ({@link InstalledValues#diff}) */
   ReleaseStep(KubeTarget kube, ChartRenderer.Rendered rendered, State.Component was, String description,
-      int timeoutSeconds, boolean waitReady, Path work) {
+      int timeoutSeconds, boolean waitReady, Path work, java.util.List<String> valuesDiff) {
     this.kube = kube;
     this.rendered = rendered;
     this.was = was;
@@ -29,6 +31,7 @@ final class ReleaseStep implements Step {
     this.timeoutSeconds = timeoutSeconds;
     this.waitReady = waitReady;
     this.work = work;
+    this.valuesDiff = java.util.List.copyOf(valuesDiff);
   }
 
   private String release() {
@@ -44,10 +47,12 @@ final class ReleaseStep implements Step {
   public String does() {
     String chart = "chart " + rendered.chartName() + " " + rendered.chartVersion();
     String waits = waitReady ? ", wait up to " + timeoutSeconds + " s for readiness" : "";
+    String values = valuesDiff.isEmpty() ? "" : "; values: " + String.join(", ", valuesDiff);
     return was == null ? "install release " + release() + " (" + chart + waits + ")"
         : "upgrade release " + release() + " from revision " + was.revision() + " (" + (was.chartVersion()
-        .equals(rendered.chartVersion()) ? chart + ", changed values or images" : "chart " + was.chart() + " "
-        + was.chartVersion() + " → " + rendered.chartVersion()) + waits + ")";
+        .equals(rendered.chartVersion()) ? chart + (valuesDiff.isEmpty() ? ", changed images or bundle values"
+        : "") : "chart " + was.chart() + " " + was.chartVersion() + " → " + rendered.chartVersion()) + values
+        + waits + ")";
   }
 
   @Override

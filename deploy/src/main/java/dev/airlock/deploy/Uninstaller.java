@@ -133,11 +133,13 @@ public final class Uninstaller {
     }
     namespaces.add(namespace);
     steps.add(Step.of("secrets", "delete image pull Secret " + ChartRenderer.PULL_SECRET + " in " + String.join(", ",
-        namespaces) + " and license Secret " + Deployer.LICENSE_SECRET, null, () -> {
+        namespaces) + ", license Secret " + Deployer.LICENSE_SECRET + " and values Secret " + InstalledValues.SECRET,
+        null, () -> {
           for (String ns : namespaces) {
             kube.client().secrets().inNamespace(ns).withName(ChartRenderer.PULL_SECRET).delete();
           }
           kube.client().secrets().inNamespace(namespace).withName(Deployer.LICENSE_SECRET).delete();
+          kube.client().secrets().inNamespace(namespace).withName(InstalledValues.SECRET).delete();
           return "Secrets deleted";
         }, null));
     steps.add(Step.of("record", "delete the installation record " + namespace + "/" + StateStore.NAME + "; keep "

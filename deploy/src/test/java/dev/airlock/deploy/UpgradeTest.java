@@ -160,6 +160,60 @@ class UpgradeTest {
     }
   }
 
+  Deployment deployment(String name) {
+    return cluster.client().apps().deployments().inNamespace(namespace).withName(name).get();
+  }
+
+  /**
+   * The values given at install are the admin's: an upgrade without --values keeps them (before, an unattended
+   * upgrade rendered the bundle's defaults and lost them), --values merges over them, --reset-values drops them.
+   */
+  @Test
+  void valuesGivenAtInstall_areReusedByUpgrade_mergedWithNewOnes_andDroppedByResetValues() {
+    run(DeployRequest.install(v1, fx.roots).license(fx.license).registry(fx.target(), fx.registryOptions(
+        Fixture.PASSWORD)).waitReady(false).overrides(Map.of("ui", Map.of("replicas", 3), "controller",
+        Map.of("resources", Map.of("requests", Map.of("cpu", "200m"))))), b -> { });
+    assertThat(deployment("platform-ui").getSpec().getReplicas()).isEqualTo(3);
+
+    OperationResult r = upgrade(v2, b -> b.waitReady(false));
+    assertThat(r.summary()).contains("upgraded platform 1.4.0 → 1.5.0");
+    assertThat(r.plan().steps()).extracting(s -> s.name()).containsExactly("push", "pull-secrets",
+        "release/controller", "record");
+    assertThat(deployment("platform-ui").getSpec().getReplicas()).as("the install's ui values kept").isEqualTo(3);
+    assertThat(controller().getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getRequests()
+        .get("cpu").toString()).as("the install's controller values kept").isEqualTo("200m");
+    assertThat(upgrade(v2, b -> b.waitReady(false)).summary()).as("same bundle, same values").contains(
+        "nothing to do");
+
+    events.clear();
+    OperationResult merged = upgrade(v2, b -> b.waitReady(false).overrides(Map.of("ui", Map.of("replicas", 1))));
+    assertThat(merged.plan().steps()).filteredOn(s -> s.name().equals("release/ui")).singleElement()
+        .satisfies(s -> assertThat(s.does()).contains("values: replicas: 3 → 1"));
+    assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(Event.Log.class,
+        l -> assertThat(l.message()).isEqualTo("values of ui: replicas: 3 → 1")));
+    assertThat(deployment("platform-ui").getSpec().getReplicas()).isEqualTo(1);
+    assertThat(controller().getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getRequests()
+        .get("cpu").toString()).as("merged over, not replaced").isEqualTo("200m");
+
+    OperationResult reset = upgrade(v2, b -> b.waitReady(false).resetValues(true));
+    assertThat(reset.plan().steps()).extracting(s -> s.name()).contains("release/ui", "release/controller");
+    assertThat(deployment("platform-ui").getSpec().getReplicas()).as("the chart's default").isEqualTo(2);
+    assertThat(controller().getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getRequests()
+        .get("cpu").toString()).isEqualTo("100m");
+
+    rollbackTo("1.4.0");
+    assertThat(deployment("platform-ui").getSpec().getReplicas()).isEqualTo(3);
+    assertThat(upgrade(v2, b -> b.waitReady(false)).plan().steps()).as("after a rollback the restored version's "
+        + "values are reused").filteredOn(s -> s.name().equals("release/ui")).isEmpty();
+    assertThat(deployment("platform-ui").getSpec().getReplicas()).isEqualTo(3);
+  }
+
+  void rollbackTo(String version) {
+    try (KubeTarget kube = kube()) {
+      new Rollback(kube, namespace).run(Optional.of(version), false, 30, false);
+    }
+  }
+
   /** The objects a user would compare: what the controller release put in the cluster. */
   record Live(DeploymentSpec controller, Map<String, String> config, ServiceSpec service, boolean extra) {}
 

@@ -43,14 +43,14 @@ public record KubeRule(List<String> namespaces, Map<String, String> namespaceSel
     return "{" + String.join(", ", parts) + "}";
   }
 
-  /** The file form, for the custom resources. */
+  /** The file form (as {@link RoleSet} parses it), for the custom resources. */
   Map<String, Object> toMap() {
     Map<String, Object> m = new java.util.LinkedHashMap<>();
     if (!namespaces.isEmpty()) {
       m.put("namespaces", namespaces);
     }
     if (!namespaceSelector.isEmpty()) {
-      m.put("namespaceSelector", new TreeMap<>(namespaceSelector));
+      m.put("namespaceSelector", Map.of("matchLabels", new TreeMap<>(namespaceSelector)));
     }
     m.put("resources", resources);
     if (!resourceNames.isEmpty()) {

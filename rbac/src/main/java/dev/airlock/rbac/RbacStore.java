@@ -84,30 +84,63 @@ public final class RbacStore {
         .getConditions().stream().anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True"));
   }
 
-  /** The changes that writing {@code set} makes to the stored roles and mappings ({@code apply}: make them). */
+  /**
+   * The changes that writing {@code set} makes to the stored roles and mappings ({@code apply}: make them).
+   *
+   * <p>Stored all or nothing: every object is first checked by the API server against the stored resource
+   * definitions (a server-side dry run), then written, then read back and compared with what was meant; when any
+   * of that fails, what was already written is put back as it was and nothing of {@code set} stays.
+   */
   public List<Reconciler.Change> write(RoleSet set, boolean apply) {
     List<Reconciler.Change> changes = new ArrayList<>();
     try {
       if (apply) {
         ensureNamespace();
       }
-      sync(ROLES, "PlatformRole", desiredRoles(set), changes, apply);
-      sync(MAPPINGS, "RoleMapping", desiredMappings(set), changes, apply);
+      Sync roles = sync(ROLES, "PlatformRole", desiredRoles(set), changes);
+      Sync mappings = sync(MAPPINGS, "RoleMapping", desiredMappings(set), changes);
       var settings = client.configMaps().inNamespace(namespace).withName(SETTINGS).get();
       String have = settings == null || settings.getData() == null ? null : settings.getData().get(
           "personalNamespace");
-      if (!set.personalNamespace().equals(have)) {
+      boolean settingsChange = !set.personalNamespace().equals(have);
+      if (settingsChange) {
         changes.add(new Reconciler.Change(have == null ? "create" : "update", "ConfigMap", namespace, SETTINGS));
-        if (apply) {
-          client.resource(new ConfigMapBuilder().withMetadata(Compiler.meta(SETTINGS, namespace, Map.of()))
-              .withData(Map.of("personalNamespace", set.personalNamespace())).build())
-              .fieldManager(Reconciler.FIELD_MANAGER).forceConflicts().serverSideApply();
-        }
+      }
+      roles.check(apply);
+      mappings.check(apply);
+      if (!apply) {
+        return changes;
+      }
+      try {
+        roles.write();
+        mappings.write();
+        roles.verify();
+        mappings.verify();
+      } catch (KubernetesClientException | AirlockException e) {
+        List<String> undoFailures = new ArrayList<>();
+        mappings.undo(undoFailures);
+        roles.undo(undoFailures);
+        String cause = e instanceof KubernetesClientException k ? apiMessage(k) : e.getMessage();
+        throw new AirlockException(Kind.REMOTE, "the roles and mappings could not be stored (" + cause + "); "
+            + (undoFailures.isEmpty() ? "the stored ones were put back as they were" : "putting back the stored "
+            + "ones failed too: " + String.join("; ", undoFailures)), undoFailures.isEmpty() ? "check the cluster "
+            + "and run the same command again" : "run the same command again; 'airlock rbac diff' shows what "
+            + "differs", e);
+      }
+      if (settingsChange) {
+        client.resource(new ConfigMapBuilder().withMetadata(Compiler.meta(SETTINGS, namespace, Map.of()))
+            .withData(Map.of("personalNamespace", set.personalNamespace())).build())
+            .fieldManager(Reconciler.FIELD_MANAGER).forceConflicts().serverSideApply();
       }
     } catch (KubernetesClientException e) {
       throw failure("store the roles and mappings", e);
     }
     return changes;
+  }
+
+  private static String apiMessage(KubernetesClientException e) {
+    return e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage()
+        : e.getMessage();
   }
 
   private Map<String, GenericKubernetesResource> desiredRoles(RoleSet set) {
@@ -139,32 +172,131 @@ public final class RbacStore {
         .withMetadata(Compiler.meta(name, null, Map.of())).withAdditionalProperties(Map.of("spec", spec)).build();
   }
 
-  private void sync(ResourceDefinitionContext ctx, String kind, Map<String, GenericKubernetesResource> want,
-      List<Reconciler.Change> changes, boolean apply) {
+  private Sync sync(ResourceDefinitionContext ctx, String kind, Map<String, GenericKubernetesResource> want,
+      List<Reconciler.Change> changes) {
     Map<String, GenericKubernetesResource> have = new TreeMap<>();
     for (GenericKubernetesResource r : client.genericKubernetesResources(ctx).list().getItems()) {
       have.put(r.getMetadata().getName(), r);
     }
+    Sync sync = new Sync(ctx, kind, have);
     for (var e : want.entrySet()) {
       GenericKubernetesResource h = have.get(e.getKey());
-      Object spec = e.getValue().getAdditionalProperties().get("spec");
-      if (h == null || !JSON.valueToTree(spec).equals(JSON.valueToTree(h.getAdditionalProperties().get("spec")))) {
+      if (h == null || !sameSpec(e.getValue(), h)) {
         changes.add(new Reconciler.Change(h == null ? "create" : "update", kind, null, e.getKey()));
-        if (apply) {
-          client.genericKubernetesResources(ctx).resource(e.getValue()).fieldManager(Reconciler.FIELD_MANAGER)
-              .forceConflicts().serverSideApply();
-        }
+        sync.put.add(e.getValue());
       }
     }
     for (var e : have.entrySet()) {
       Map<String, String> labels = e.getValue().getMetadata().getLabels();
       if (!want.containsKey(e.getKey()) && labels != null && Compiler.RBAC.equals(labels.get(Compiler.PART_OF))) {
         changes.add(new Reconciler.Change("delete", kind, null, e.getKey()));
-        if (apply) {
-          client.genericKubernetesResources(ctx).withName(e.getKey()).delete();
+        sync.delete.add(e.getKey());
+      }
+    }
+    return sync;
+  }
+
+  private static boolean sameSpec(GenericKubernetesResource a, GenericKubernetesResource b) {
+    return JSON.valueToTree(a.getAdditionalProperties().get("spec")).equals(JSON.valueToTree(
+        b.getAdditionalProperties().get("spec")));
+  }
+
+  /** One kind's writes: checked, made, read back, and undone when any of them fails. */
+  private final class Sync {
+    final ResourceDefinitionContext ctx;
+    final String kind;
+    final Map<String, GenericKubernetesResource> before;
+    final List<GenericKubernetesResource> put = new ArrayList<>();
+    final List<String> delete = new ArrayList<>();
+    final List<String> touched = new ArrayList<>();
+
+    Sync(ResourceDefinitionContext ctx, String kind, Map<String, GenericKubernetesResource> before) {
+      this.ctx = ctx;
+      this.kind = kind;
+      this.before = before;
+    }
+
+    /**
+     * The API server's verdict on every object to write, without writing: refusals name each object. A preview
+     * ({@code apply} false) by a user who may not write them is not checked.
+     */
+    void check(boolean apply) {
+      List<String> refused = new ArrayList<>();
+      for (GenericKubernetesResource r : put) {
+        try {
+          client.genericKubernetesResources(ctx).resource(r).dryRun().fieldManager(Reconciler.FIELD_MANAGER)
+              .forceConflicts().serverSideApply();
+        } catch (KubernetesClientException e) {
+          if (!apply && (e.getCode() == 403 || e.getCode() == 404)) {
+            return;
+          }
+          // A field the schema lacks comes back as 500 "failed to create typed patch object" from server-side apply.
+          boolean schema = e.getCode() == 500 && String.valueOf(apiMessage(e)).contains("typed patch");
+          if (!schema && (e.getCode() == 403 || e.getCode() == 404 || e.getCode() >= 500 || e.getCode() == 0)) {
+            throw e;
+          }
+          refused.add(kind + " " + r.getMetadata().getName() + ": " + apiMessage(e));
+        }
+      }
+      if (!refused.isEmpty()) {
+        throw new AirlockException(Kind.BAD_INPUT, "the cluster refuses " + refused.size() + " of the roles and "
+            + "mappings (nothing was stored): " + String.join("; ", refused), "the cluster's airlock.dev "
+            + "resource definitions may be older than this airlock: run 'airlock rbac apply' from this version "
+            + "(it updates them), or fix the role the message names");
+      }
+    }
+
+    void write() {
+      for (GenericKubernetesResource r : put) {
+        touched.add(r.getMetadata().getName());
+        client.genericKubernetesResources(ctx).resource(r).fieldManager(Reconciler.FIELD_MANAGER).forceConflicts()
+            .serverSideApply();
+      }
+      for (String name : delete) {
+        touched.add(name);
+        client.genericKubernetesResources(ctx).withName(name).delete();
+      }
+    }
+
+    /** Reads back what was written: the cluster must hold exactly what was meant (nothing pruned or defaulted). */
+    void verify() {
+      for (GenericKubernetesResource r : put) {
+        GenericKubernetesResource stored = client.genericKubernetesResources(ctx).withName(r.getMetadata()
+            .getName()).get();
+        if (stored == null || !sameSpec(r, stored)) {
+          throw new AirlockException(Kind.REMOTE, kind + " " + r.getMetadata().getName() + " reads back "
+              + (stored == null ? "as missing" : "differently from what was written: " + JSON.valueToTree(
+              stored.getAdditionalProperties().get("spec")) + " instead of " + JSON.valueToTree(
+              r.getAdditionalProperties().get("spec"))), "the cluster's resource definition drops fields: run "
+              + "'airlock rbac apply' from this version to update it");
         }
       }
     }
+
+    /** Puts every object this sync touched back as it was before. */
+    void undo(List<String> failures) {
+      for (String name : touched) {
+        try {
+          GenericKubernetesResource was = before.get(name);
+          if (was == null) {
+            client.genericKubernetesResources(ctx).withName(name).delete();
+          } else {
+            GenericKubernetesResource restore = resource(kind, name, castSpec(was));
+            restore.getMetadata().setLabels(was.getMetadata().getLabels());
+            client.genericKubernetesResources(ctx).resource(restore).fieldManager(Reconciler.FIELD_MANAGER)
+                .forceConflicts().serverSideApply();
+          }
+        } catch (RuntimeException e) {
+          failures.add(kind + " " + name + ": " + e.getMessage());
+        }
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> castSpec(GenericKubernetesResource r) {
+    Object spec = r.getAdditionalProperties().get("spec");
+    return spec instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
   }
 
   /** The roles and mappings stored in the cluster (what {@code airlock rbac apply} wrote). */

@@ -1,5 +1,6 @@
 package dev.airlock.rbac;
 
+import dev.airlock.error.AirlockException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -317,6 +318,101 @@ class RbacClusterTest {
     assertThat(store.write(fewer, true)).extracting(Reconciler.Change::describe)
         .containsExactly("delete RoleMapping 001-user-carol");
     assertThat(store.read().mappings()).hasSize(1);
+  }
+
+  /** Every field the model has, each set (docs/rbac.md's QA role among them). */
+  static final String EVERY_FIELD = """
+      apiVersion: airlock.dev/v1alpha1
+      kind: RoleSet
+      personalNamespace: "team-{{user}}"
+      roles:
+        - name: qa
+          description: read-only in the test namespaces
+          allow:
+            - {namespaceSelector: {matchLabels: {stage: test, team: qa}}, resources: ["*"], verbs: [get, list, watch]}
+            - {namespaces: ["dev-{{user}}", "shared-*"], resources: [pods, apps/deployments], resourceNames: [web],
+               verbs: [get]}
+            - {resources: [nodes], verbs: [get]}
+          deny:
+            - {namespaces: ["*"], resources: [secrets, pods/exec], verbs: ["*"]}
+          registry:
+            allow: [{repositories: ["*", "dev-{{user}}/*"], actions: [pull, push]}]
+            deny: [{repositories: [vendor/*], actions: ["*"]}]
+          platform: [view, install, upgrade, rollback, license, sso, roles, users, audit]
+          limits:
+            maxCredentialLifetime: 90m
+            extraNamespaces: 3
+            quota: {pods: "20", requests.cpu: "4"}
+            limitRange:
+              default: {cpu: 500m}
+              defaultRequest: {cpu: 100m}
+              max: {memory: 4Gi}
+              min: {memory: 64Mi}
+        - name: admin
+          allow:
+            - {namespaces: ["*"], resources: [rbac.authorization.k8s.io/rolebindings], verbs: [create, bind]}
+          allowPermissionChanges: true
+      mappings:
+        - {group: qa, roles: [qa]}
+        - {user: carol, roles: [qa, admin]}
+        - {claim: department, value: "eng*", roles: [qa]}
+      """;
+
+  /** What a RoleSet file can say, the cluster can store: read back, it is the same RoleSet. */
+  @Test
+  void everyFieldOfTheModel_isStoredByTheApiServer_andReadsBackTheSame() {
+    RbacStore store = store();
+    store.ensureCrds();
+    RoleSet set = RoleSet.parse("roles.yaml", EVERY_FIELD);
+    assertThat(store.write(set, true)).hasSize(6);
+    RoleSet back = store.read();
+    assertThat(back).isEqualTo(set);
+    assertThat(store.write(set, false)).as("nothing left to write").isEmpty();
+    store.write(RoleSet.parse("roles.yaml", PolicyTest.EXAMPLE), true);
+  }
+
+  /**
+   * A RoleSet the cluster refuses (here: its CRD is an older one without namespaceSelector) is refused whole before
+   * anything is written, naming the role and the field; the roles stored before stay as they were.
+   */
+  @Test
+  void aRoleSetTheClusterRefuses_storesNothing_andNamesTheRoleAndField() {
+    RbacStore store = store();
+    store.ensureCrds();
+    RoleSet before = RoleSet.parse("roles.yaml", PolicyTest.EXAMPLE);
+    store.write(before, true);
+    var crd = admin.apiextensions().v1().customResourceDefinitions().withName("platformroles.airlock.dev").get();
+    var allowItem = crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema().getProperties().get("spec")
+        .getProperties().get("allow").getItems().getSchema();
+    allowItem.getProperties().remove("namespaceSelector");
+    crd.getMetadata().setManagedFields(null);
+    crd.getMetadata().setResourceVersion(null);
+    crd.setStatus(null);
+    admin.resource(crd).fieldManager("old-airlock").forceConflicts().serverSideApply();
+    try {
+      String qaFirst = EVERY_FIELD.replace("  - name: admin\n", "  - name: zz-admin\n").replace("admin]", "zz-admin]");
+      RoleSet refused = RoleSet.parse("roles.yaml", qaFirst);
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+        // the API server's schema cache follows the CRD within a moment
+        for (int i = 0; i < 50; i++) {
+          try {
+            store.write(refused, true);
+          } catch (AirlockException e) {
+            assertThat(e.kind()).as(e.getMessage()).isEqualTo(AirlockException.Kind.BAD_INPUT);
+            assertThat(e.getMessage()).contains("nothing was stored", "PlatformRole qa",
+                "namespaceSelector");
+            return;
+          }
+          store.write(before, true);
+          Thread.sleep(200);
+        }
+        throw new AssertionError("the older CRD never refused namespaceSelector");
+      });
+      assertThat(store.read()).as("the stored roles are untouched").isEqualTo(before);
+      assertThat(admin.genericKubernetesResources(RbacStore.ROLES).withName("zz-admin").get()).isNull();
+    } finally {
+      store.ensureCrds();
+    }
   }
 
   boolean allowed(String user, String verb, String resource, String ns) {

@@ -22,7 +22,8 @@ public class BundleOptions {
   public Path bundle;
 
   @Option(names = "--values", paramLabel = "FILE", description = "values overrides: a YAML map from component name "
-      + "to that chart's values, applied after the bundle's values; repeatable, later files win")
+      + "to that chart's values, applied after the bundle's values; repeatable, later files win. Upgrades reuse "
+      + "the values given before and merge these over them; --reset-values on upgrade forgets them")
   List<Path> values = new ArrayList<>();
 
   @Option(names = "--skip-check", paramLabel = "ID", description = "skip one preflight check by id; repeatable, "
@@ -74,25 +75,10 @@ public class BundleOptions {
           throw new AirlockException(Kind.BAD_INPUT, "--values " + file + ": '" + e.getKey() + "' must map to "
               + "that component's values", "e.g.\n" + e.getKey() + ":\n  replicas: 2");
         }
-        out.merge(String.valueOf(e.getKey()), new LinkedHashMap<>((Map<String, Object>) v), (a, b) -> {
-          deepMerge(a, b);
-          return a;
-        });
+        out.merge(String.valueOf(e.getKey()), new LinkedHashMap<>((Map<String, Object>) v),
+            dev.airlock.deploy.InstalledValues::merge);
       }
     }
     return out;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static void deepMerge(Map<String, Object> into, Map<String, Object> from) {
-    for (Map.Entry<String, Object> e : from.entrySet()) {
-      if (e.getValue() instanceof Map<?, ?> m && into.get(e.getKey()) instanceof Map<?, ?> t) {
-        Map<String, Object> copy = new LinkedHashMap<>((Map<String, Object>) t);
-        deepMerge(copy, (Map<String, Object>) m);
-        into.put(e.getKey(), copy);
-      } else {
-        into.put(e.getKey(), e.getValue());
-      }
-    }
   }
 }

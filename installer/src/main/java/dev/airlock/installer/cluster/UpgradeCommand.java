@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
     + "until ready.", "If a step fails, every release already changed is restored as helm rollback would restore "
     + "it, live objects included (exit 5; 6 if the rollback failed too). An interrupted upgrade resumes when run "
     + "again (or with --resume). The registry, its CA or plain HTTP, and its credentials default to what the "
-    + "install recorded."})
+    + "install recorded, and so do the values given with --values at the install and earlier upgrades "
+    + "(--values merges over them; --reset-values drops them)."})
 public class UpgradeCommand implements Callable<Integer> {
 
   @Option(names = "--license", paramLabel = "FILE",
@@ -36,6 +37,10 @@ public class UpgradeCommand implements Callable<Integer> {
       + "is none (running the same command without it also resumes)")
   boolean resume;
 
+  @Option(names = "--reset-values", description = "forget the values given at the install and earlier upgrades: "
+      + "render with the bundle's values and this command's --values only")
+  boolean resetValues;
+
   @Mixin BundleOptions bundle;
   @Mixin ApplyOptions apply;
   @Mixin ClusterOptions cluster;
@@ -47,7 +52,7 @@ public class UpgradeCommand implements Callable<Integer> {
   public Integer call() {
     DeployRequest request = InstallCommand.request(DeployRequest.upgrade(bundle.bundle, trust.roots()), bundle,
         apply).license(license).registry(registry == null ? null : RegistryTarget.parse(registry),
-        registryFlags.options()).allowDowngrade(allowDowngrade).resumeOnly(resume).build();
+        registryFlags.options()).allowDowngrade(allowDowngrade).resumeOnly(resume).resetValues(resetValues).build();
     return InstallCommand.run(request, apply.yes, cluster, output);
   }
 }

@@ -135,9 +135,16 @@ public class ServerCommand implements Callable<Integer> {
         RoleSet set = RoleSet.read(roles);
         RbacStore store = new RbacStore(client, ns);
         store.ensureCrds();
-        store.storeSource(Files.readString(roles), roles.toString());
-        if (!store.write(set, true).isEmpty()) {
-          audit.record(AuditLog.Event.of(target.user(), "roles", roles.toString(), "stored", "cli"));
+        try {
+          if (!store.write(set, true).isEmpty()) {
+            audit.record(AuditLog.Event.of(target.user(), "roles", roles.toString(), "stored", "cli"));
+          }
+          store.storeSource(Files.readString(roles), roles.toString());
+        } catch (AirlockException e) {
+          // The roles stored before still hold: serve with them rather than not at all.
+          console.warn("the roles in " + roles + " were not stored: " + e.getMessage() + ". The server runs with "
+              + "the roles stored in the cluster before; fix the file and store it with 'airlock rbac apply -f "
+              + roles + "'");
         }
       }
       if (license != null) {
