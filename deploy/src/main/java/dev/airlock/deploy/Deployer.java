@@ -326,7 +326,7 @@ public final class Deployer {
         List<String> diff = installed == null ? List.of() : valuesDiff(r.component());
         diff.forEach(d -> events.on(new Event.Log(Event.Level.INFO, "values of " + r.component() + ": " + d)));
         steps.add(new ReleaseStep(kube, r, was, manifest.name() + " " + manifest.version() + " (" + kind + ")",
-            req.timeoutSeconds(), wait, work, diff));
+            req.timeoutSeconds(), wait, work, diff, events));
       }
       steps.add(Step.of("record", "record " + manifest.name() + " " + manifest.version() + " as installed in "
           + namespace + " (history, license Secret " + LICENSE_SECRET + ")", null, () -> record(rendered, leftOut),

@@ -237,6 +237,45 @@ public final class Preflight {
     return Check.pass(PERMISSIONS, needs.size() + " permissions granted to '" + kube.credentials() + "'");
   }
 
+  /** A claim Pending for longer than this is taken as a sign that the class's provisioner does not answer. */
+  static java.time.Duration stuckClaim = java.time.Duration.ofMinutes(5);
+
+  /**
+   * Whether the default class's provisioner can serve the charts' claims: a class without one
+   * ({@code kubernetes.io/no-provisioner}) binds only volumes made by hand, and claims of the class that have been
+   * Pending for minutes say its provisioner does not answer. Both warn: the claims would stay Pending and the
+   * install would wait for readiness until --timeout.
+   */
+  private Check provisioner(StorageClass c, List<String> claims) {
+    String name = c.getMetadata().getName();
+    String uses = "; these claim storage from it: " + String.join(", ", claims);
+    if ("kubernetes.io/no-provisioner".equals(c.getProvisioner())) {
+      return Check.warn(STORAGE, "the default StorageClass '" + name + "' has no provisioner (kubernetes.io/"
+          + "no-provisioner): its claims bind only to PersistentVolumes made by hand" + uses, "make a "
+          + "PersistentVolume for each claim, or make a class with a provisioner the default");
+    }
+    try {
+      java.time.Instant now = java.time.Instant.now();
+      for (var pvc : kube.client().persistentVolumeClaims().inAnyNamespace().list().getItems()) {
+        String cls = pvc.getSpec().getStorageClassName();
+        boolean ofClass = name.equals(cls);
+        java.time.Instant created = java.time.Instant.parse(pvc.getMetadata().getCreationTimestamp());
+        if (ofClass && pvc.getStatus() != null && "Pending".equals(pvc.getStatus().getPhase())
+            && java.time.Duration.between(created, now).compareTo(stuckClaim) >= 0
+            && !"WaitForFirstConsumer".equals(c.getVolumeBindingMode())) {
+          return Check.warn(STORAGE, "the default StorageClass '" + name + "' (" + c.getProvisioner() + ") has "
+              + "not provisioned claim " + pvc.getMetadata().getNamespace() + "/" + pvc.getMetadata().getName()
+              + ", Pending for " + java.time.Duration.between(created, now).toMinutes() + " min: its provisioner "
+              + "may not be running" + uses, "check the provisioner's pods ('kubectl get events -n " + pvc
+              .getMetadata().getNamespace() + "' shows what it says), or make another class the default");
+        }
+      }
+    } catch (KubernetesClientException e) {
+      // Listing every claim needs cluster-wide read; without it the class is taken at its word.
+    }
+    return Check.pass(STORAGE, "default StorageClass '" + name + "' (" + c.getProvisioner() + ")");
+  }
+
   /**
    * Passes when a default StorageClass exists; fails only when the charts claim storage without naming a class
    * (the claims would stay Pending); otherwise passes with a note.
@@ -247,8 +286,8 @@ public final class Preflight {
       Map<String, String> a = c.getMetadata().getAnnotations();
       if (a != null && ("true".equals(a.get("storageclass.kubernetes.io/is-default-class"))
           || "true".equals(a.get("storageclass.beta.kubernetes.io/is-default-class")))) {
-        return Check.pass(STORAGE, "default StorageClass '" + c.getMetadata().getName() + "' ("
-            + c.getProvisioner() + ")");
+        return claims.isEmpty() ? Check.pass(STORAGE, "default StorageClass '" + c.getMetadata().getName() + "' ("
+            + c.getProvisioner() + ")") : provisioner(c, claims);
       }
     }
     String none = classes.isEmpty() ? "the cluster has no StorageClass"

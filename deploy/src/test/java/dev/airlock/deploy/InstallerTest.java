@@ -221,6 +221,55 @@ class InstallerTest {
     }
   }
 
+  /**
+   * A default StorageClass whose provisioner never answers leaves the charts' claims Pending and the install waiting
+   * until its timeout: preflight warns beforehand, naming the class and a claim stuck on it.
+   */
+  @Test
+  void aDefaultStorageClassWithoutAWorkingProvisioner_warnsInPreflight() {
+    assumeTrue(cluster.standInKubelet(), "needs the stand-in kubelet's StorageClass to turn off");
+    StandInKubelet kubelet = ((dev.airlock.testing.kube.LocalControlPlane) cluster).kubelet();
+    String cls = "dead-" + namespace;
+    var client = cluster.client();
+    kubelet.defaultStorageClass(false);
+    client.storage().v1().storageClasses().resource(new io.fabric8.kubernetes.api.model.storage.StorageClassBuilder()
+        .withNewMetadata().withName(cls).addToAnnotations("storageclass.kubernetes.io/is-default-class", "true")
+        .endMetadata().withProvisioner("kubernetes.io/no-provisioner").build()).create();
+    java.time.Duration stuck = Preflight.stuckClaim;
+    try {
+      OperationResult r = install(bundlePath, b -> b.dryRun(true));
+      assertThat(r.checks()).filteredOn(c -> c.id().equals(Preflight.STORAGE)).singleElement().satisfies(c -> {
+        assertThat(c.status()).isEqualTo(Check.Status.WARN);
+        assertThat(c.message()).contains("'" + cls + "' has no provisioner", "StatefulSet platform-registry");
+      });
+
+      client.storage().v1().storageClasses().withName(cls).withGracePeriod(0).delete();
+      client.storage().v1().storageClasses().withName(cls).waitUntilCondition(java.util.Objects::isNull, 10,
+          java.util.concurrent.TimeUnit.SECONDS);
+      client.storage().v1().storageClasses().resource(new io.fabric8.kubernetes.api.model.storage
+          .StorageClassBuilder().withNewMetadata().withName(cls).addToAnnotations(
+          "storageclass.kubernetes.io/is-default-class", "true").endMetadata().withProvisioner(
+          "example.com/not-running").build()).create();
+      client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata()
+          .build()).create();
+      client.persistentVolumeClaims().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model
+          .PersistentVolumeClaimBuilder().withNewMetadata().withName("stuck").endMetadata().withNewSpec()
+          .withStorageClassName(cls).withAccessModes("ReadWriteOnce").withNewResources().addToRequests("storage",
+          new io.fabric8.kubernetes.api.model.Quantity("1Mi")).endResources().endSpec().build()).create();
+      Preflight.stuckClaim = java.time.Duration.ZERO;
+      OperationResult again = install(bundlePath, b -> b.dryRun(true));
+      assertThat(again.checks()).filteredOn(c -> c.id().equals(Preflight.STORAGE)).singleElement().satisfies(c -> {
+        assertThat(c.status()).isEqualTo(Check.Status.WARN);
+        assertThat(c.message()).contains("has not provisioned claim " + namespace + "/stuck", "example.com/"
+            + "not-running");
+      });
+    } finally {
+      Preflight.stuckClaim = stuck;
+      client.storage().v1().storageClasses().withName(cls).delete();
+      kubelet.defaultStorageClass(true);
+    }
+  }
+
   @Test
   void namespaceOfAnotherInstallation_andAForeignHelmRelease_failPreflight() {
     cluster.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace)

@@ -248,6 +248,9 @@ class UpgradeTest {
         .isInstanceOfSatisfying(AirlockException.class, e -> {
           assertThat(e.kind()).isEqualTo(AirlockException.Kind.ROLLED_BACK);
           assertThat(e.getMessage()).contains("release/controller failed");
+          assertThat(e.getMessage()).as("names the workload and why, not only Helm's 'context deadline exceeded'")
+              .contains("did not become ready within 15 s: Deployment " + namespace + "/platform-controller 0/3 "
+              + "ready", "runs but is not ready (its readiness probe fails)");
           assertThat(e.get(AirlockException.STEP)).contains("release/controller");
         });
     Live after = live();
