@@ -83,9 +83,38 @@ final class SessionKubeconfig {
     }
   }
 
-  /** The kubeconfig {@code airlock login} wrote: {@code file}, else {@code ~/.kube/airlock}. */
+  /**
+   * The kubeconfig {@code airlock login} wrote: {@code file}, else the first of {@code $KUBECONFIG}'s files that
+   * is one (login prints {@code export KUBECONFIG=…}), else {@code ~/.kube/airlock}.
+   */
   static Session readOrDefault(Path file) {
-    return read(file != null ? file : Path.of(System.getProperty("user.home"), ".kube", "airlock"));
+    return readOrDefault(file, System.getenv("KUBECONFIG"));
+  }
+
+  static Session readOrDefault(Path file, String kubeconfigEnv) {
+    if (file != null) {
+      return read(file);
+    }
+    Path fallback = Path.of(System.getProperty("user.home"), ".kube", "airlock");
+    if (kubeconfigEnv != null && !kubeconfigEnv.isBlank()) {
+      List<String> tried = new ArrayList<>();
+      for (String part : kubeconfigEnv.split(java.io.File.pathSeparator)) {
+        if (part.isBlank()) {
+          continue;
+        }
+        Path p = Path.of(part);
+        if (Files.isRegularFile(p) && isSession(p)) {
+          return read(p);
+        }
+        tried.add(part);
+      }
+      if (!Files.isRegularFile(fallback)) {
+        throw new AirlockException(Kind.BAD_INPUT, "KUBECONFIG (" + String.join(", ", tried) + ") names no "
+            + "kubeconfig written by airlock login, and " + fallback + " does not exist", "log in first (airlock "
+            + "login --server URL), or pass the kubeconfig it wrote with --kubeconfig");
+      }
+    }
+    return read(fallback);
   }
 
   static Session read(Path file) {

@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 public class SessionKubeconfigOption {
 
   @Option(names = "--kubeconfig", paramLabel = "FILE", description = "the kubeconfig airlock login wrote (default: "
-      + "~/.kube/airlock)")
+      + "the first file of $KUBECONFIG that airlock login wrote, else ~/.kube/airlock)")
   Path kubeconfig;
 
   SessionKubeconfig.Session read() {
