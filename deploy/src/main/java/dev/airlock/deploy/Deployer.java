@@ -269,12 +269,12 @@ public final class Deployer {
         if (op.kind().equals(kind) && op.bundleDigest().equals(digest)) {
           resume = op;
           events.on(new Event.Log(Event.Level.WARN, "resuming the " + kind + " of " + manifest.name() + " "
-              + manifest.version() + " that " + op.user() + " started at " + op.started() + " (done: "
+              + manifest.version() + " that " + op.user() + " started at " + dev.airlock.text.Times.format(op.started()) + " (done: "
               + String.join(", ", op.phases().stream().filter(p -> State.DONE.equals(p.status()))
               .map(State.Phase::name).toList()) + ")"));
         } else {
           throw new AirlockException(Kind.BAD_INPUT, "an unfinished " + op.kind() + " to " + op.to() + " (started "
-              + op.started() + " by " + op.user() + ") holds this installation", "finish it by running that "
+              + dev.airlock.text.Times.format(op.started()) + " by " + op.user() + ") holds this installation", "finish it by running that "
               + op.kind() + " again with the same bundle (it resumes), or 'airlock rollback' to undo it");
         }
       }

@@ -168,10 +168,15 @@ public final class Rollback {
         return new Target(to, previous, releases, null, false);
       }
     }
+    if (state.previous().isEmpty()) {
+      throw new AirlockException(Kind.BAD_INPUT, "there is no earlier version to roll back to: " + current.product()
+          + " " + current.version() + " is the only version installed in " + namespace, "nothing to do; 'airlock "
+          + "history' shows the operations");
+    }
     throw new AirlockException(Kind.BAD_INPUT, toVersion.map(v -> "version " + v + " is not among the earlier "
-        + "installations").orElse("there is no earlier installation to roll back to"), "see 'airlock history'; "
+        + "installations").orElse("there is no earlier installation to roll back to"), "roll back to one of the "
         + "earlier versions kept: " + String.join(", ", state.previous().stream().map(State.Installation::version)
-        .toList()));
+        .toList()) + " ('airlock history' shows them)");
   }
 
   private Plan plan(State state, Target t, Path work, int timeoutSeconds, boolean waitReady) {

@@ -76,7 +76,7 @@ public final class Uninstaller {
       State begin = state;
       if (!resuming) {
         if (op != null && op.running()) {
-          events.on(new Event.Log(Event.Level.WARN, "an unfinished " + op.kind() + " (started " + op.started()
+          events.on(new Event.Log(Event.Level.WARN, "an unfinished " + op.kind() + " (started " + dev.airlock.text.Times.format(op.started())
               + " by " + op.user() + ") is abandoned"));
           begin = state.withOperation(op.finish("failed", "abandoned: uninstalled", clock.instant())).archived();
         }

@@ -208,6 +208,19 @@ class UpgradeTest {
     assertThat(deployment("platform-ui").getSpec().getReplicas()).isEqualTo(3);
   }
 
+  @Test
+  void rollback_withNoEarlierVersion_saysThereIsNone() {
+    install(v1);
+    try (KubeTarget kube = kube()) {
+      assertThatThrownBy(() -> new Rollback(kube, namespace).run(Optional.empty(), true, 30, false))
+          .isInstanceOfSatisfying(AirlockException.class, e -> {
+            assertThat(e.getMessage()).isEqualTo("there is no earlier version to roll back to: platform 1.4.0 is the "
+                + "only version installed in " + namespace);
+            assertThat(e.fix()).hasValueSatisfying(f -> assertThat(f).doesNotContain("kept: "));
+          });
+    }
+  }
+
   void rollbackTo(String version) {
     try (KubeTarget kube = kube()) {
       new Rollback(kube, namespace).run(Optional.of(version), false, 30, false);

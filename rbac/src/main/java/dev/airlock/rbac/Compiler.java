@@ -87,6 +87,23 @@ public final class Compiler {
   }
 
   /**
+   * The namespace a user's kubeconfig starts in: their personal namespace when their roles let them list pods
+   * there, else the first of {@code namespaces} (by name) where they may; empty when there is none (a QA role that
+   * reads only the test namespaces has nothing in its personal namespace).
+   */
+  public java.util.Optional<String> startNamespace(Policy p, List<Namespace> namespaces) {
+    Map<String, Map<String, String>> labels = new HashMap<>();
+    namespaces.forEach(n -> labels.put(n.name(), n.labels()));
+    String personal = personalNamespace(p);
+    java.util.function.Predicate<String> mayList = ns -> p.decide(Request.of(catalog, "list", "pods", ns, null),
+        n -> labels.getOrDefault(n, Map.of())).allowed();
+    if (mayList.test(personal)) {
+      return java.util.Optional.of(personal);
+    }
+    return namespaces.stream().map(Namespace::name).sorted().filter(mayList).findFirst();
+  }
+
+  /**
    * Compiles for {@code users} in {@code namespaces} (the cluster's, with labels; personal namespaces that do not
    * exist yet are added). {@code subjectOf} names the Kubernetes subject each user's permissions go to.
    */

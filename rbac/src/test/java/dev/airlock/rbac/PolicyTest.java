@@ -219,4 +219,31 @@ class PolicyTest {
     assertThat(UserName.of("Alice")).isNotEqualTo(UserName.of("alice"));
     assertThat(UserName.of("alice")).isEqualTo("alice");
   }
+
+  /** A QA user whose roles read only the test namespaces starts there, not in a personal namespace they cannot use. */
+  @Test
+  void startNamespace_isOneTheUserMayListPodsIn() {
+    Authorizer auth = new Authorizer(RoleSet.parse("roles.yaml", """
+        apiVersion: airlock.dev/v1alpha1
+        kind: RoleSet
+        roles:
+          - name: developer
+            allow: [{namespaces: ["dev-{{user}}"], resources: ["*"], verbs: ["*"]}]
+          - name: qa
+            allow: [{namespaceSelector: {matchLabels: {stage: test}}, resources: ["*"], verbs: [get, list]}]
+          - name: nothing
+            allow: [{resources: [nodes], verbs: [get]}]
+        mappings:
+          - {group: devs, roles: [developer]}
+          - {group: qa, roles: [qa]}
+          - {group: ops, roles: [nothing]}
+        """), CATALOG);
+    List<Compiler.Namespace> cluster = List.of(new Compiler.Namespace("staging", Map.of("stage", "test")),
+        new Compiler.Namespace("qa-2", Map.of("stage", "test")), new Compiler.Namespace("prod", Map.of()));
+    Compiler c = new Compiler(auth);
+    assertThat(c.startNamespace(auth.policy(new User("alice", List.of("devs", "qa"))), cluster)).contains(
+        "dev-alice");
+    assertThat(c.startNamespace(auth.policy(new User("bob", List.of("qa"))), cluster)).contains("qa-2");
+    assertThat(c.startNamespace(auth.policy(new User("olga", List.of("ops"))), cluster)).isEmpty();
+  }
 }

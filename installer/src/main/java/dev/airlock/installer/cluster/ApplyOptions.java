@@ -5,9 +5,10 @@ import picocli.CommandLine.Option;
 /** How install and upgrade change the cluster: waiting, timeouts, parallel uploads, confirmation, dry run. */
 public class ApplyOptions {
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
-      description = "time allowed for each Helm release, readiness included (default: ${DEFAULT-VALUE})")
-  public int timeout;
+  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5m",
+      converter = dev.airlock.installer.cli.DurationConverter.class,
+      description = "time allowed for each Helm release, readiness included (e.g. 90s, 10m, 1h30m; default: ${DEFAULT-VALUE})")
+  public java.time.Duration timeout;
 
   @Option(names = "--wait", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "wait for every release's workloads to become ready before the next one (default: on; "

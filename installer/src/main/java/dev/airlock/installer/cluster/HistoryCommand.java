@@ -26,7 +26,7 @@ public class HistoryCommand implements Callable<Integer> {
           "FROM → TO", "USER", "STARTED", "RESULT"));
       for (State.Operation o : h.operations()) {
         text.append(String.format("%n%-28s %-9s %-17s %-20s %-22s %s", o.id(), o.kind(), (o.from() == null ? "-"
-            : o.from()) + " → " + (o.to() == null ? "-" : o.to()), o.user(), o.started(), o.result()
+            : o.from()) + " → " + (o.to() == null ? "-" : o.to()), o.user(), dev.airlock.text.Times.format(o.started()), o.result()
             + (o.reason() == null ? "" : ": " + o.reason())));
       }
       console.result(text.toString(), h);

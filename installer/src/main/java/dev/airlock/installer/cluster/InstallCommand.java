@@ -50,7 +50,7 @@ public class InstallCommand implements Callable<Integer> {
   static DeployRequest.Builder request(DeployRequest.Builder b, BundleOptions bundle, ApplyOptions apply) {
     b.overrides(bundle.overrides()).skipChecks(bundle.skipChecks()).without(bundle.without());
     if (apply != null) {
-      b.dryRun(apply.dryRun).waitReady(apply.waitReady).timeoutSeconds(apply.timeout).parallelism(apply.parallel);
+      b.dryRun(apply.dryRun).waitReady(apply.waitReady).timeoutSeconds((int) apply.timeout.toSeconds()).parallelism(apply.parallel);
     }
     return b;
   }

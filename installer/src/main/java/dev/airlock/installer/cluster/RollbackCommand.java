@@ -22,9 +22,10 @@ public class RollbackCommand implements Callable<Integer> {
       + "'airlock history')")
   String toVersion;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
-      description = "time allowed for each release (default: ${DEFAULT-VALUE})")
-  int timeout;
+  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5m",
+      converter = dev.airlock.installer.cli.DurationConverter.class,
+      description = "time allowed for each release (e.g. 90s, 10m, 1h30m; default: ${DEFAULT-VALUE})")
+  java.time.Duration timeout;
 
   @Option(names = "--wait", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "wait for each restored release's workloads to become ready (default: on)")
@@ -45,7 +46,7 @@ public class RollbackCommand implements Callable<Integer> {
     try (KubeTarget kube = cluster.connect()) {
       OperationResult r = OperationAudit.run(kube, cluster.namespace, "rollback", () -> new Rollback(kube,
           cluster.namespace).events(console).confirm(p -> Confirm.ask(yes, p)).run(Optional.ofNullable(toVersion),
-          dryRun, timeout, waitReady));
+          dryRun, (int) timeout.toSeconds(), waitReady));
       console.result(Results.text(r), r);
       return 0;
     }

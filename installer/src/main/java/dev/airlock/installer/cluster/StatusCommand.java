@@ -47,7 +47,7 @@ public class StatusCommand implements Callable<Integer> {
             .append(" days left)");
       }
       text.append("\n  registry ").append(i.registry()).append("\n  by       ").append(i.installedBy())
-          .append(" at ").append(i.installedAt());
+          .append(" at ").append(dev.airlock.text.Times.format(i.installedAt()));
     }
     for (Installations.ComponentHealth c : s.components()) {
       String release = c.status().equals("missing") ? "missing" : c.status() + " r" + c.revision();
@@ -59,7 +59,7 @@ public class StatusCommand implements Callable<Integer> {
     if (s.unfinished() != null) {
       State.Operation op = s.unfinished();
       text.append("\n  unfinished ").append(op.kind()).append(" to ").append(op.to()).append(" started ")
-          .append(op.started()).append(" by ").append(op.user()).append(": run it again to resume, or 'airlock "
+          .append(dev.airlock.text.Times.format(op.started())).append(" by ").append(op.user()).append(": run it again to resume, or 'airlock "
           + "rollback' to undo it");
     }
     return text.toString();

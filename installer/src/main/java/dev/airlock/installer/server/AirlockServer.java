@@ -445,7 +445,8 @@ public final class AirlockServer implements AutoCloseable {
     out.put("displayName", id.displayName());
     out.put("groups", id.groups());
     out.put("roles", policy.roles());
-    out.put("namespace", policy.roles().isEmpty() ? null : new Compiler(auth).personalNamespace(policy));
+    out.put("namespace", policy.roles().isEmpty() ? null : new Compiler(auth).startNamespace(policy,
+        rbac.namespaces()).orElse(null));
     out.put("sessionExpires", id.sessionExpires().toString());
     audit.record(AuditLog.Event.of(id.username(), "sso-test", id.connector(), "success", from)
         .with("groups", id.groups()).with("roles", policy.roles()));
@@ -486,7 +487,8 @@ public final class AirlockServer implements AutoCloseable {
     out.put("expiresAt", s.session().expires().toString());
     out.put("server", base());
     if (policy != null) {
-      out.put("namespace", new Compiler(auth).personalNamespace(policy));
+      // Where the kubeconfig starts: a namespace the user may list pods in, not one their roles leave empty.
+      new Compiler(auth).startNamespace(policy, rbac.namespaces()).ifPresent(ns -> out.put("namespace", ns));
     }
     Map<String, Object> kube = new LinkedHashMap<>();
     kube.put("server", settings.kubeApiUrl());

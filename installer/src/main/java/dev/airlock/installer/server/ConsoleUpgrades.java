@@ -116,16 +116,13 @@ final class ConsoleUpgrades {
   }
 
   private static int timeout(Map<String, String> p) {
-    try {
-      int t = Integer.parseInt(p.getOrDefault("timeout", "300").strip());
-      if (t < 10 || t > 3600) {
-        throw new NumberFormatException();
-      }
-      return t;
-    } catch (NumberFormatException e) {
-      throw new AirlockException(Kind.BAD_INPUT, "the timeout must be a number of seconds from 10 to 3600",
-          "e.g. 300");
+    long t = dev.airlock.text.Durations.parseFlag(p.getOrDefault("timeout", "5m")).map(java.time.Duration::toSeconds)
+        .orElse(-1L);
+    if (t < 10 || t > 3600) {
+      throw new AirlockException(Kind.BAD_INPUT, "the time allowed per release must be from 10s to 1h (e.g. 300, "
+          + "90s, 5m)", "e.g. 5m");
     }
+    return (int) t;
   }
 
   private Web.Response rollbackPage(ConsolePages.Viewer v, Map<String, String> p) {

@@ -44,9 +44,10 @@ public class LoginCommand implements Callable<Integer> {
   @Option(names = "--no-browser", description = "only print the URL, do not try to open a browser")
   boolean noBrowser;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
-      description = "how long to wait for the login (default: ${DEFAULT-VALUE})")
-  int timeout;
+  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5m",
+      converter = dev.airlock.installer.cli.DurationConverter.class,
+      description = "how long to wait for the login (e.g. 90s, 10m, 1h30m; default: ${DEFAULT-VALUE})")
+  java.time.Duration timeout;
 
   @Option(names = "--admin", description = "log in as the break-glass admin (password on standard input; works "
       + "without the IdP)")
@@ -81,9 +82,12 @@ public class LoginCommand implements Callable<Integer> {
     List<String> roles = new ArrayList<>();
     result.path("roles").forEach(g -> roles.add(g.asText()));
     String ns = result.path("namespace").asText(null);
+    String where = ns != null ? "; kubectl starts in namespace " + ns : roles.contains("break-glass-admin") ? ""
+        : "; your roles let you list pods in no namespace yet, so the kubeconfig names none (pass -n NAMESPACE)";
     console.result("logged in as " + result.path("username").asText() + " (roles: " + String.join(", ", roles)
-        + ")" + (ns == null ? "" : "; your namespace is " + ns) + "; session until " + result.path("expiresAt")
-        .asText() + "\nkubeconfig written to " + file + " (export KUBECONFIG=" + file + ")",
+        + ")" + where + "; session until " + dev.airlock.text.Times.format(java.time.Instant.parse(
+        result.path("expiresAt").asText())) + "\nkubeconfig written to " + file + " (export KUBECONFIG=" + file
+        + ")",
         new LoggedIn(result.path("username").asText(), groups, roles, ns, result.path("expiresAt").asText(),
             file.toString()));
     return 0;
@@ -102,13 +106,13 @@ public class LoginCommand implements Callable<Integer> {
       System.err.println("To log in through " + start.path("connector").asText() + ", open this URL in a browser:");
       System.err.println("  " + url);
       System.err.println("or, on any other device, open " + device + " and enter the code  " + code);
-      System.err.println("(waiting up to " + timeout + " s; Ctrl-C stops)");
+      System.err.println("(waiting up to " + dev.airlock.text.Durations.format(timeout) + "; Ctrl-C stops)");
     }
     if (!noBrowser) {
       dev.airlock.installer.cli.Browser.open(URI.create(url));
     }
     String path = "/api/v1/logins/" + start.path("id").asText() + "?poll=" + start.path("poll").asText();
-    long deadline = System.nanoTime() + timeout * 1_000_000_000L;
+    long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       ServerClient.Answer a = client.send("GET", path, null, null);
       if (a.status() == 200) {
@@ -126,7 +130,7 @@ public class LoginCommand implements Callable<Integer> {
       ServerClient.expect(a, 202);
       Thread.sleep(500);
     }
-    throw new AirlockException(Kind.REMOTE, "the login did not finish within " + timeout + " s",
+    throw new AirlockException(Kind.REMOTE, "the login did not finish within " + dev.airlock.text.Durations.format(timeout),
         "open the URL and log in; if the IdP showed an error, ask an admin to check the connector");
   }
 }

@@ -54,9 +54,10 @@ public class SsoTestCommand implements Callable<Integer> {
           + "the IdP must then accept)")
   String listen;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
-      description = "how long to wait for the login (default: ${DEFAULT-VALUE})")
-  int timeout;
+  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5m",
+      converter = dev.airlock.installer.cli.DurationConverter.class,
+      description = "how long to wait for the login (e.g. 90s, 10m, 1h30m; default: ${DEFAULT-VALUE})")
+  java.time.Duration timeout;
 
   @Option(names = "--no-browser", description = "only print the URL, do not try to open a browser")
   boolean noBrowser;
@@ -75,9 +76,6 @@ public class SsoTestCommand implements Callable<Integer> {
     Console console = new Console(output);
     SsoConfig config = sso.read();
     SsoConfig.Connector connector = config.connector(sso.connector);
-    if (timeout < 1) {
-      throw new AirlockException(Kind.BAD_INPUT, "--timeout must be at least 1 second", "e.g. --timeout 300");
-    }
     InetSocketAddress address = ListenAddress.parse(listen, "127.0.0.1:8400");
     HttpServer server;
     try {
@@ -99,16 +97,16 @@ public class SsoTestCommand implements Callable<Integer> {
       } else {
         System.err.println("Open this URL in a browser to log in through " + connector.name() + ":");
         System.err.println("  " + login);
-        System.err.println("(the IdP answers at " + returnTo + "; waiting up to " + timeout + " s; Ctrl-C stops)");
+        System.err.println("(the IdP answers at " + returnTo + "; waiting up to " + dev.airlock.text.Durations.format(timeout) + "; Ctrl-C stops)");
       }
       if (!noBrowser) {
         dev.airlock.installer.cli.Browser.open(login);
       }
       Identity id;
       try {
-        id = done.get(timeout, TimeUnit.SECONDS);
+        id = done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
-        throw new AirlockException(Kind.REMOTE, "no login arrived at " + returnTo + " within " + timeout + " s",
+        throw new AirlockException(Kind.REMOTE, "no login arrived at " + returnTo + " within " + dev.airlock.text.Durations.format(timeout),
             "open the URL above and log in; if the IdP showed an error, register " + returnTo + " with it");
       } catch (ExecutionException e) {
         if (e.getCause() instanceof AirlockException a) {
