@@ -16,7 +16,14 @@ public final class DemoMirror {
   public static void main(String[] args) throws Exception {
     Path work = Files.createTempDirectory("airlock-demo-mirror");
     try (RegistryServer registry = RegistryServer.startPlain()) {
-      ExampleImages.seed(registry, work);
+      try {
+        ExampleImages.seed(registry, work);
+      } finally {
+        // The stand-ins are in the registry now; their build files are not needed.
+        try (var walk = Files.walk(work)) {
+          walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+      }
       System.out.println("MIRROR " + registry.host());
       System.out.flush();
       Runtime.getRuntime().addShutdownHook(new Thread(registry::close));
