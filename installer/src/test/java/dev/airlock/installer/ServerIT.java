@@ -124,7 +124,7 @@ class ServerIT {
     Files.createDirectories(cwd);
     List<String> args = new ArrayList<>(List.of("server", "--kubeconfig", serverKubeconfig.toString(),
         "--namespace", ns, "--listen", listen, "--registry-cert-out", dir.resolve("registry.crt").toString(),
-        "--output", "json"));
+        "--output", "json", "--idp-recheck", "2s"));
     if (seed) {
       args.addAll(List.of("--sso-config", dir.resolve("sso.yaml").toString(), "--roles",
           dir.resolve("roles.yaml").toString(), "--license", dir.resolve("acme.license").toString(), "--trust-root",

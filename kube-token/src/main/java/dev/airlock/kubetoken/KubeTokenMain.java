@@ -43,10 +43,18 @@ public final class KubeTokenMain {
   private final PrintStream out;
   private final PrintStream err;
 
+  /** Which process runs the plugin, if not its real parent (tests: each call a kubectl of its own); -1 for real. */
+  private final long caller;
+
   public KubeTokenMain(Map<String, String> env, PrintStream out, PrintStream err) {
+    this(env, out, err, -1);
+  }
+
+  KubeTokenMain(Map<String, String> env, PrintStream out, PrintStream err, long caller) {
     this.env = env;
     this.out = out;
     this.err = err;
+    this.caller = caller;
   }
 
   public static void main(String[] args) {
@@ -117,6 +125,22 @@ public final class KubeTokenMain {
     }
   }
 
+  /** The process that runs this plugin (kubectl), or 0 when it cannot be told. */
+  private long caller() {
+    if (caller >= 0) {
+      return caller;
+    }
+    // /proc/self/stat ("PID (COMM) STATE PPID …") on Linux: ProcessHandle's first use starts a thread pool.
+    try {
+      String stat = new String(Files.readAllBytes(Path.of("/proc/self/stat")), StandardCharsets.US_ASCII);
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 3);
+      return Long.parseLong(f[1]);
+    } catch (IOException | RuntimeException e) {
+      java.util.Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+      return parent.isPresent() ? parent.get().pid() : 0;
+    }
+  }
+
   /** The server URL as the cache names it: without trailing slashes. */
   static String serverKey(String server) {
     String s = server.strip();
@@ -129,12 +153,17 @@ public final class KubeTokenMain {
   private int credential(String server, Path ca, String session) throws Failure {
     TokenCache cache = new TokenCache(TokenCache.defaultDir(env.get(CACHE_ENV)), server, session);
     long now = System.currentTimeMillis();
+    long caller = caller();
     TokenCache.Entry cached = cache.read();
-    if (cached != null && cached.fresh(now)) {
+    if (cached != null && cached.fresh(now) && !cached.servedTo(caller)) {
+      cache.served(caller);
       out.println(cached.credential);
       return 0;
     }
-    debug("cache: " + (cached == null ? cache.why : "the token is due for renewal"));
+    // The same kubectl asking again for a token it was given: the API server refused it. Ask the server.
+    String refused = cached != null && cached.fresh(now) ? cached.credential : null;
+    debug("cache: " + (cached == null ? cache.why : refused != null ? "process " + caller + " had this token "
+        + "already (the API server refused it)" : "the token is due for renewal"));
     boolean usable = true;
     try {
       cache.ensureDir();
@@ -151,25 +180,26 @@ public final class KubeTokenMain {
       // Another kube-token may have renewed it while this one waited for the lock.
       cached = cache.read();
       now = System.currentTimeMillis();
-      if (cached != null && cached.fresh(now)) {
+      if (cached != null && cached.fresh(now) && !cached.servedTo(caller) && !cached.credential.equals(refused)) {
+        cache.served(caller);
         out.println(cached.credential);
         return 0;
       }
       Fetched f;
       try {
-        f = fetch(server, ca, session, cached);
-      } catch (Failure refused) {
-        if (refused.fix != null && refused.fix.startsWith(LOG_IN_AGAIN)) {
+        f = fetch(server, ca, session, refused != null ? null : cached);
+      } catch (Failure no) {
+        if (no.fix != null && no.fix.startsWith(LOG_IN_AGAIN)) {
           cache.delete();
         }
-        throw refused;
+        throw no;
       }
       if (f.fromCache) {
         out.println(f.credential);
         return 0;
       }
       try {
-        cache.write(f.credential, f.expires, f.lifetime);
+        cache.write(f.credential, f.expires, f.lifetime, caller);
       } catch (IOException e) {
         warnOnce("cannot write the token cache " + cache.file() + " (" + e.getMessage() + ")");
       }
@@ -363,7 +393,7 @@ public final class KubeTokenMain {
       try (FileLock lock = cache.lock()) {
         cache.write("{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
             + "\"status\":{\"token\":\"t\",\"expirationTimestamp\":\"2099-01-01T00:00:00Z\"}}",
-            System.currentTimeMillis() + 3_600_000L, 3_600_000L);
+            System.currentTimeMillis() + 3_600_000L, 3_600_000L, 0);
       }
       Json.string("{\"error\":\"x\\\"y\"}", "error");
       PrintStream sink = new PrintStream(OutputStream.nullOutputStream());

@@ -56,16 +56,30 @@ public final class TokenCache {
   /** Why the last {@link #read} found nothing usable, for {@code AIRLOCK_DEBUG}. */
   String why = "";
 
-  /** One cached entry: the credential and, on this machine's clock, when it stops being served. */
+  /**
+   * One cached entry: the credential, on this machine's clock when it stops being served, and the processes it was
+   * served to (their ids, in {@code served PID} lines after the credential).
+   */
   static final class Entry {
     final String credential;
     final long expires;
     final long lifetime;
+    final String served;
 
-    Entry(String credential, long expires, long lifetime) {
+    Entry(String credential, long expires, long lifetime, String served) {
       this.credential = credential;
       this.expires = expires;
       this.lifetime = lifetime;
+      this.served = served;
+    }
+
+    /**
+     * Whether this token was served to process {@code pid} already. client-go runs the plugin once per process and
+     * token, and again when the API server refused the token (401): a second call from the same kubectl means the
+     * cached token was refused (a revoked session), so it must not be served again.
+     */
+    boolean servedTo(long pid) {
+      return served.contains("\nserved " + pid + "\n");
     }
 
     /** Still valid, and not yet within the earlier of 60 s or a tenth of its lifetime before it expires. */
@@ -157,11 +171,12 @@ public final class TokenCache {
     } catch (NumberFormatException x) {
       return null;
     }
-    String credential = text.substring(body + 2).strip();
+    int end = text.indexOf('\n', body + 2);
+    String credential = (end < 0 ? text.substring(body + 2) : text.substring(body + 2, end)).strip();
     if (!credential.startsWith("{") || !credential.endsWith("}") || lifetime <= 0) {
       return null;
     }
-    return new Entry(credential, expires, lifetime);
+    return new Entry(credential, expires, lifetime, end < 0 ? "\n" : text.substring(end));
   }
 
   /**
@@ -198,10 +213,23 @@ public final class TokenCache {
     }
   }
 
-  /** Writes the entry: a private temporary file beside it, then renamed over it. */
-  void write(String credential, long expires, long lifetime) throws IOException {
+  /** Notes that the entry was served to process {@code pid} (appended: one short write, no rename). */
+  void served(long pid) {
+    try {
+      Files.write(file, ("served " + pid + "\n").getBytes(StandardCharsets.US_ASCII), StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      // without the note a refused token is served once more to the same process; nothing else depends on it
+    }
+  }
+
+  /**
+   * Writes the entry: a private temporary file beside it, then renamed over it. The credential is kept on one line
+   * (the server sends compact JSON; line breaks in JSON are only whitespace).
+   */
+  void write(String credential, long expires, long lifetime, long servedTo) throws IOException {
     String text = MAGIC + "\nserver " + server + "\nsession " + sessionHash + "\nexpires " + expires
-        + "\nlifetime " + lifetime + "\n\n" + credential.strip() + "\n";
+        + "\nlifetime " + lifetime + "\n\n" + credential.strip().replace('\n', ' ').replace('\r', ' ') + "\n"
+        + (servedTo > 0 ? "served " + servedTo + "\n" : "");
     Path tmp = Files.createTempFile(dir, ".kube-token-", ".tmp", PosixFilePermissions.asFileAttribute(PRIVATE_FILE));
     try {
       Files.write(tmp, text.getBytes(StandardCharsets.UTF_8));

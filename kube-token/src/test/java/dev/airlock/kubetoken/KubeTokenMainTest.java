@@ -70,11 +70,18 @@ class KubeTokenMainTest {
 
   record Run(int code, String out, String err) {}
 
+  /** Each call as from a kubectl process of its own, unless a test says which. */
+  final AtomicInteger kubectl = new AtomicInteger(1000);
+
   Run run(String session, String... args) {
+    return runAs(kubectl.incrementAndGet(), session, args);
+  }
+
+  Run runAs(long caller, String session, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = new KubeTokenMain(Map.of(KubeTokenMain.SESSION_ENV, session, KubeTokenMain.CACHE_ENV,
-        dir.resolve("cache").toString()), new PrintStream(out, true), new PrintStream(err, true)).run(args);
+        dir.resolve("cache").toString()), new PrintStream(out, true), new PrintStream(err, true), caller).run(args);
     return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
@@ -200,6 +207,27 @@ class KubeTokenMainTest {
     assertThat(cacheFile("as1.alice")).doesNotExist();
   }
 
+  /**
+   * client-go runs the plugin again when the API server refuses its token (a revoked session): the same kubectl
+   * asking again is not served the cached token a second time; the server is asked, and its refusal reaches the
+   * user with "log in again". Another kubectl is still served from the cache.
+   */
+  @Test
+  void theSameKubectlAskingAgain_isNotServedTheTokenItWasRefused() throws Exception {
+    assertThat(runAs(42, "as1.alice", "--server", url).out()).contains("token-1");
+    assertThat(runAs(43, "as1.alice", "--server", url).out()).contains("token-1");
+    assertThat(requests).hasValue(1);
+    assertThat(runAs(42, "as1.alice", "--server", url).out()).as("a new token for kubectl 42").contains("token-2");
+    assertThat(requests).hasValue(2);
+    status = 401;
+    assertThat(runAs(44, "as1.alice", "--server", url).out()).as("a third kubectl: the new cached one")
+        .contains("token-2");
+    Run refused = runAs(44, "as1.alice", "--server", url);
+    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.err()).contains("session revoked by an admin", "log in again: airlock login");
+    assertThat(cacheFile("as1.alice")).doesNotExist();
+  }
+
   @Test
   void anUnreachableServer_servesAStillValidToken_andOtherwiseNamesTheServerAndTheExpiry() throws Exception {
     token("as1.alice");
@@ -235,7 +263,7 @@ class KubeTokenMainTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = new KubeTokenMain(Map.of(KubeTokenMain.SESSION_ENV, "as1.alice", KubeTokenMain.CACHE_ENV,
-        blocked.resolve("cache").toString()), new PrintStream(out, true), new PrintStream(err, true)).run(
+        blocked.resolve("cache").toString()), new PrintStream(out, true), new PrintStream(err, true), 7).run(
         new String[] {"--server", url});
     assertThat(code).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("token-1");
@@ -252,8 +280,9 @@ class KubeTokenMainTest {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<Process> ps = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
-      ProcessBuilder pb = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", jar,
-          KubeTokenMain.class.getName(), "--server", url);
+      // Under a shell of its own, as under a kubectl of its own (the plugin tells its callers apart).
+      ProcessBuilder pb = new ProcessBuilder("sh", "-c", "\"$0\" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp \"$1\" "
+          + KubeTokenMain.class.getName() + " --server \"$2\"; exit $?", java, jar, url);
       pb.environment().put(KubeTokenMain.SESSION_ENV, "as1.alice");
       pb.environment().put(KubeTokenMain.CACHE_ENV, dir.resolve("cache").toString());
       pb.redirectErrorStream(true);

@@ -134,6 +134,7 @@ public final class AirlockServer implements AutoCloseable {
   public static AirlockServer start(KubernetesClient client, Settings settings, Clock clock, PrintStream auditOut)
       throws IOException {
     AirlockServer s = new AirlockServer(client, settings, clock, auditOut);
+    s.sessions.watch();
     s.web.start();
     s.elect();
     s.background.scheduleWithFixedDelay(s::sweep, 1, 5, TimeUnit.MINUTES);
@@ -571,16 +572,63 @@ public final class AirlockServer implements AutoCloseable {
         "status", status));
   }
 
+  /** How often a session's groups are asked of the IdP again, at most ({@code --idp-recheck}). */
+  private volatile Duration idpRecheck = Duration.ofMinutes(5);
+  /** When each session's groups were last asked of the IdP, on this replica. */
+  private final Map<String, Instant> rechecked = new ConcurrentHashMap<>();
+  /** The IdP rechecks running now, by session: concurrent token requests of one session wait for one. */
+  private final Map<String, java.util.concurrent.CompletableFuture<Sessions.Session>> rechecking =
+      new ConcurrentHashMap<>();
+
+  /** Sets how often, at most, a session's groups are asked of the IdP again (default 5 minutes). */
+  public AirlockServer idpRecheck(Duration every) {
+    idpRecheck = every;
+    return this;
+  }
+
   /**
-   * At each token refresh of an OIDC session, asks the IdP again (refresh token grant) who the user is: a group
-   * removed there takes its roles away now, in the session and in the compiled RBAC; a session the IdP ended
-   * (logout, disabled user, idle or too old) ends here too. An unreachable IdP leaves the session as it was, so an
-   * IdP outage does not lock developers out; it is audited.
+   * At a token refresh of an OIDC session, asks the IdP again (refresh token grant) who the user is, at most every
+   * {@link #idpRecheck}: a group removed there takes its roles away then, in the session and in the compiled RBAC;
+   * a session the IdP ended (logout, disabled user, idle or too old) ends here too. Concurrent requests of one
+   * session share one recheck (a refresh token used twice at once is refused by some IdPs). An unreachable IdP
+   * leaves the session as it was, so an IdP outage does not lock developers out; it is audited.
    */
   private Sessions.Session recheckAtIdp(Sessions.Session s, String from) {
     if (s.refreshToken() == null || s.subject() == null || s.admin()) {
       return s;
     }
+    Instant now = clock.instant();
+    Instant last = rechecked.get(s.id());
+    if (last != null && last.plus(idpRecheck).isAfter(now)) {
+      return s;
+    }
+    var mine = new java.util.concurrent.CompletableFuture<Sessions.Session>();
+    var running = rechecking.putIfAbsent(s.id(), mine);
+    if (running != null) {
+      try {
+        return running.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw e.getCause() instanceof RuntimeException r ? r : e;
+      }
+    }
+    try {
+      Sessions.Session result = recheckNow(s, from);
+      rechecked.put(s.id(), clock.instant());
+      if (rechecked.size() > 10_000) {
+        rechecked.values().removeIf(t -> t.plus(idpRecheck).isBefore(now));
+      }
+      mine.complete(result);
+      return result;
+    } catch (RuntimeException e) {
+      rechecked.remove(s.id());
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      rechecking.remove(s.id(), mine);
+    }
+  }
+
+  private Sessions.Session recheckNow(Sessions.Session s, String from) {
     SsoConfig.Connector c;
     try {
       c = sso().connector(s.connector());
@@ -1021,5 +1069,6 @@ public final class AirlockServer implements AutoCloseable {
     background.shutdownNow();
     web.close();
     operations.close();
+    sessions.close();
   }
 }

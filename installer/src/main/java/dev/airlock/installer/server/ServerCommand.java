@@ -102,6 +102,13 @@ public class ServerCommand implements Callable<Integer> {
       + "kept until installed (default: airlock-uploads in the temp directory)")
   Path uploadDir;
 
+  @Option(names = "--idp-recheck", paramLabel = "DURATION", defaultValue = "5m",
+      converter = dev.airlock.installer.cli.DurationConverter.class,
+      description = "ask the IdP again for a session's groups at a token refresh at most this often (OIDC "
+          + "refresh token grant; a group removed there takes its roles away within this time; default: "
+          + "${DEFAULT-VALUE})")
+  java.time.Duration idpRecheck;
+
   @Mixin TrustOptions trust;
   @Mixin OutputOptions output;
 
@@ -181,6 +188,7 @@ public class ServerCommand implements Callable<Integer> {
             + (address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString()) + ":"
             + server.port());
         server.publicUrl(url);
+        server.idpRecheck(idpRecheck);
         server.trustedRoots(trust.roots());
         if (consoleUpgrades) {
           server.consoleOperations(target, trust.roots(), uploadDir != null ? uploadDir

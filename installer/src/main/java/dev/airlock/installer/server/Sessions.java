@@ -49,11 +49,49 @@ final class Sessions {
   private final KubernetesClient client;
   private final String namespace;
   private final Clock clock;
+  /** The session Secrets as a watch keeps them: lookups read here, and GET only what it does not hold (yet). */
+  private volatile io.fabric8.kubernetes.client.informers.SharedIndexInformer<Secret> informer;
 
   Sessions(KubernetesClient client, String namespace, Clock clock) {
     this.client = client;
     this.namespace = namespace;
     this.clock = clock;
+  }
+
+  /**
+   * Starts the watch of the session Secrets. Until its first list has arrived (and if it cannot start), lookups GET
+   * from the API server as before.
+   */
+  void watch() {
+    try {
+      informer = client.secrets().inNamespace(namespace).withLabel(LABEL, "true").inform();
+    } catch (RuntimeException e) {
+      informer = null;
+    }
+  }
+
+  /** Stops the watch. */
+  void close() {
+    var i = informer;
+    informer = null;
+    if (i != null) {
+      i.close();
+    }
+  }
+
+  /**
+   * The Secret of session {@code id}: from the watch's store when it holds it; else from the API server (a session
+   * made on another replica a moment ago, or one deleted there, whose events are still on their way).
+   */
+  private Secret secret(String id) {
+    var i = informer;
+    if (i != null && i.hasSynced()) {
+      Secret cached = i.getStore().getByKey(namespace + "/" + PREFIX + id);
+      if (cached != null) {
+        return cached;
+      }
+    }
+    return client.secrets().inNamespace(namespace).withName(PREFIX + id).get();
   }
 
   Created create(String username, List<String> groups, String connector, Instant expires, boolean admin) {
@@ -104,7 +142,7 @@ final class Sessions {
     if (!m.matches()) {
       throw refused("the session credential is malformed", "log in again: airlock login --server URL");
     }
-    Secret s = client.secrets().inNamespace(namespace).withName(PREFIX + m.group(1)).get();
+    Secret s = secret(m.group(1));
     if (s == null || !MessageDigest.isEqual(sha256(m.group(2)).getBytes(StandardCharsets.US_ASCII),
         Secrets.value(s, "secret-sha256").orElse("").getBytes(StandardCharsets.US_ASCII))) {
       throw refused("the session has ended (logged out or revoked)", "log in again: airlock login --server URL");
