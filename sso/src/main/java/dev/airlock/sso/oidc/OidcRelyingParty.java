@@ -382,8 +382,8 @@ public final class OidcRelyingParty {
 
   /**
    * Checks an ID token, each check named: parsed as a signed JWT (never {@code none}), the algorithm on the
-   * allow-list, the signature by the provider's key for its {@code kid} (the JWKS is fetched again once for an
-   * unknown {@code kid}), then iss, aud, azp, exp, iat, nbf (within the clock skew), nonce and sub.
+   * allow-list, the signature by the provider's key for its {@code kid} (the JWKS is fetched again for an unknown
+   * {@code kid}, at most once per 30 s), then iss, aud, azp, exp, iat, nbf (within the clock skew), nonce and sub.
    */
   public JWTClaimsSet verify(JWT token, String expectedNonce) {
     metadata();
@@ -436,9 +436,13 @@ public final class OidcRelyingParty {
         // Only the client secret is an HMAC key here; a provider's public key never is.
         return new MACVerifier(config.clientSecret().resolve(environment));
       }
-      JWK key = jwks.find(header.getKeyID(), alg).orElseThrow(() -> LoginRefused.because(config.name(), KEY,
-          "the provider has no " + alg + " key with kid '" + header.getKeyID() + "' (also after fetching its keys "
-          + "again)", "the token is signed by a key the provider does not publish; start the login again"));
+      CachedJwks.Lookup found = jwks.find(header.getKeyID(), alg);
+      JWK key = found.key().orElseThrow(() -> LoginRefused.because(config.name(), KEY,
+          "the provider has no " + alg + " key with kid '" + header.getKeyID() + "' (" + (found.fetchedAgain()
+          ? "also after fetching its keys again" : "its keys were fetched again for an unknown kid less than "
+          + CachedJwks.REFETCH_INTERVAL.toSeconds() + " s ago") + ")", "the token is signed by a key the provider "
+          + "does not publish; start the login again" + (found.fetchedAgain() ? "" : " in "
+          + CachedJwks.REFETCH_INTERVAL.toSeconds() + " s if the provider has just rotated its keys")));
       if (JWSAlgorithm.Family.RSA.contains(alg) && key instanceof RSAKey rsa) {
         return new RSASSAVerifier(rsa);
       }
