@@ -16,6 +16,7 @@ import dev.airlock.license.LicenseFile;
 import dev.airlock.license.LicenseVerifier;
 import dev.airlock.rbac.RbacStore;
 import dev.airlock.rbac.RoleSet;
+import dev.airlock.sso.SecretSources;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -102,6 +103,20 @@ public class ServerCommand implements Callable<Integer> {
       + "kept until installed (default: airlock-uploads in the temp directory)")
   Path uploadDir;
 
+  @Option(names = "--secrets-dir", paramLabel = "DIR", description = "the only directory the SSO configuration's "
+      + "files ({file: ...} secrets, idpMetadata, spCertificate, caFile) may be read from; relative names are in it "
+      + "(default: " + CHART_SECRETS + " when it exists, as the chart mounts the Secret of its value ssoSecret there; "
+      + "else the directory of --sso-config; else none, and {file: ...} is refused)")
+  Path secretsDir;
+
+  @Option(names = "--secret-env", paramLabel = "NAME", split = ",", description = "environment variables the SSO "
+      + "configuration's {env: ...} secrets may name; a * matches any run of characters (default: "
+      + "AIRLOCK_OIDC_SECRET, AIRLOCK_SSO_*, *_CLIENT_SECRET)")
+  List<String> secretEnv;
+
+  /** Where the chart mounts the Secret its value {@code ssoSecret} names. */
+  static final String CHART_SECRETS = "/etc/airlock/sso";
+
   @Mixin TrustOptions trust;
   @Mixin OutputOptions output;
 
@@ -166,7 +181,7 @@ public class ServerCommand implements Callable<Integer> {
               Path.of(config.getCaCertFile()))) : null;
       AirlockServer.Settings settings = new AirlockServer.Settings(ns, address, tls, null,
           kubeApiUrl != null ? kubeApiUrl : config.getMasterUrl().replaceAll("/+$", ""), caData, registryService,
-          Duration.ofMinutes(tokenMinutes), Duration.ofDays(auditRetentionDays));
+          Duration.ofMinutes(tokenMinutes), Duration.ofDays(auditRetentionDays), secretSources());
       AirlockServer server = null;
       try {
         server = AirlockServer.start(client, settings, Clock.systemUTC(), System.out);
@@ -198,6 +213,21 @@ public class ServerCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** The secrets directory and allowed variables: the flags, or their defaults. */
+  SecretSources secretSources() {
+    Path dir = secretsDir;
+    if (dir == null && Files.isDirectory(Path.of(CHART_SECRETS))) {
+      dir = Path.of(CHART_SECRETS);
+    } else if (dir == null && ssoConfig != null) {
+      dir = ssoConfig.toAbsolutePath().getParent();
+    }
+    if (dir != null && !Files.isDirectory(dir)) {
+      throw new AirlockException(Kind.BAD_INPUT, "--secrets-dir " + dir + " is not a directory",
+          "give the directory a Secret is mounted at");
+    }
+    return new SecretSources(dir, secretEnv == null || secretEnv.isEmpty() ? SecretSources.DEFAULT_ENV : secretEnv);
   }
 
   private SSLContext tls(KubeTarget target, InetSocketAddress address) {

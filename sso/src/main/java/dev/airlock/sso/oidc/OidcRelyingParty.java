@@ -97,6 +97,11 @@ public final class OidcRelyingParty {
   public static final String USERINFO_SUBJECT = "userinfo-sub";
   public static final String CONNECTOR = "connector";
   public static final String DISCOVERY = "discovery";
+  /**
+   * Set on a discovery failure where nothing answered as an OpenID provider (no connection, another HTTP status,
+   * not a discovery document): a server tells its users only that, not what answered (its network's ports).
+   */
+  public static final String NO_PROVIDER = "no-provider";
   public static final String GROUPS_OVERAGE = "groups-overage";
   /** The IdP refused to refresh a session: it ended there (logged out, disabled, idle or too old). */
   public static final String REFRESH = "refresh";
@@ -154,16 +159,17 @@ public final class OidcRelyingParty {
       HTTPResponse r = send(new HTTPRequest(HTTPRequest.Method.GET, well));
       if (r.getStatusCode() != 200) {
         throw LoginRefused.because(config.name(), DISCOVERY, "the provider's discovery document " + well
-            + " answered HTTP " + r.getStatusCode(), "check the connector's issuer URL");
+            + " answered HTTP " + r.getStatusCode(), "check the connector's issuer URL").with(NO_PROVIDER, "true");
       }
       m = OIDCProviderMetadata.parse(r.getBody());
     } catch (IOException e) {
       throw new AirlockException(Kind.REMOTE, "cannot reach the OIDC provider of connector " + config.name() + " at "
           + well + ": " + e.getMessage(), "check the issuer URL and that the IdP is reachable from here"
-          + (config.caFile() == null ? " (a company CA: set caFile)" : ""), e).with("connector", config.name());
+          + (config.caFile() == null ? " (a company CA: set caFile)" : ""), e).with("connector", config.name())
+          .with(NO_PROVIDER, "true");
     } catch (ParseException e) {
       throw LoginRefused.because(config.name(), DISCOVERY, well + " is not an OpenID provider discovery document",
-          "check the connector's issuer URL", e);
+          "check the connector's issuer URL", e).with(NO_PROVIDER, "true");
     }
     if (!m.getIssuer().getValue().equals(config.issuer().toString())) {
       throw LoginRefused.because(config.name(), DISCOVERY, "the provider calls itself '" + m.getIssuer().getValue()
