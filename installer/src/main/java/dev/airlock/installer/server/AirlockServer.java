@@ -188,9 +188,13 @@ public final class AirlockServer implements AutoCloseable {
     }
   }
 
-  /** Replaces the limits on login starts (tests use small ones). */
-  void loginLimits(LoginStarts.Limits limits) {
-    this.loginStarts = new LoginStarts(limits, clock, logins::count);
+  /**
+   * Replaces the limits on login starts (default: 10 a minute per client address, 120 a minute in all, 1000 logins in
+   * progress): tests and benchmarks set their own.
+   */
+  public void loginLimits(int perClient, int total, int pending) {
+    this.loginStarts = new LoginStarts(new LoginStarts.Limits(perClient, total, LoginStarts.Limits.DEFAULT.clients(),
+        pending), clock, logins::count);
   }
 
   /** Whether this replica holds the lease and does the background work. */

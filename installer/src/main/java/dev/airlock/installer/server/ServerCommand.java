@@ -202,7 +202,14 @@ public class ServerCommand implements Callable<Integer> {
           // A public certificate exported from the cluster's Secret: replacing it keeps the registry's bundle current.
           AtomicFiles.write(registryCertOut, server.registryCertificatePem(), false, true);
         }
-        console.result("airlock server listening at " + url + " (namespace " + ns + "; Ctrl-C stops it)"
+        if (!url.getScheme().equals(tls == null ? "http" : "https")) {
+          console.warn("--public-url " + url + " is " + url.getScheme() + ":// but this server serves "
+              + (tls == null ? "plain HTTP" : "HTTPS") + ": browsers, the IdP and kubeconfigs get an address that only "
+              + "works through a proxy that changes the scheme; set --public-url " + (tls == null ? "http" : "https")
+              + "://…");
+        }
+        console.result(serving(address, server.port(), certificateSource(ns), url) + " (namespace " + ns
+            + "; Ctrl-C stops it)"
             + (password == null ? "" : "\nbreak-glass admin password (shown once, keep it safe): " + password),
             new Serving(url.toString(), ns, server.port(), tls != null, password));
         Thread.currentThread().join();
@@ -230,6 +237,27 @@ public class ServerCommand implements Callable<Integer> {
     return new SecretSources(dir, secretEnv == null || secretEnv.isEmpty() ? SecretSources.DEFAULT_ENV : secretEnv);
   }
 
+  /** Where the served certificate comes from; null when plain HTTP is served. */
+  private String certificateSource(String ns) {
+    if (tlsCert != null) {
+      return "from " + tlsCert;
+    }
+    return servesTls ? "self-signed, kept in Secret " + ns + "/" + ServerTls.SECRET : null;
+  }
+
+  /**
+   * What is served where: the scheme, the address and port (every interface, or one), the certificate's source, and
+   * the address users are given.
+   */
+  static String serving(InetSocketAddress listen, int port, String certificate, URI publicUrl) {
+    String host = listen.getAddress() != null && listen.getAddress().isAnyLocalAddress()
+        ? listen.getHostString() + ":" + port + " (every interface)" : listen.getHostString() + ":" + port;
+    return "airlock server: " + (certificate == null ? "plain HTTP" : "HTTPS") + " on " + host
+        + (certificate == null ? "" : ", certificate " + certificate) + "; users reach it at " + publicUrl;
+  }
+
+  private boolean servesTls;
+
   private SSLContext tls(KubeTarget target, InetSocketAddress address) {
     if ((tlsCert == null) != (tlsKey == null)) {
       throw new AirlockException(Kind.BAD_INPUT, "--tls-cert and --tls-key go together", "pass both");
@@ -240,6 +268,7 @@ public class ServerCommand implements Callable<Integer> {
     if (address.getAddress() != null && address.getAddress().isLoopbackAddress()) {
       return null;
     }
+    servesTls = true;
     return ServerTls.fromSecretOrNew(target, cluster.namespace, List.of(address.getHostString())).context();
   }
 }

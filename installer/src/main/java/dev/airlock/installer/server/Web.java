@@ -206,7 +206,9 @@ final class Web implements AutoCloseable {
   Web(InetSocketAddress address, SSLContext tls, ErrorListener errors) throws IOException {
     if (tls != null) {
       HttpsServer s = HttpsServer.create(address, 128);
-      s.setHttpsConfigurator(new HttpsConfigurator(tls));
+      // A plain-HTTP request on this port gets a 400 saying so, not a closed connection.
+      s.setHttpsConfigurator(new HttpsConfigurator(TlsPort.answeringPlainHttp(tls, "this airlock server speaks "
+          + "HTTPS on this port: use https://, not http://\n")));
       server = s;
     } else {
       server = HttpServer.create(address, 128);

@@ -117,7 +117,7 @@ class ServerRefusalsTest {
 
   @Test
   void loginStarts_areLimitedInTotal_acrossClientAddresses() throws Exception {
-    server.loginLimits(new LoginStarts.Limits(3, 5, 4096, 1000));
+    server.loginLimits(3, 5, 1000);
     for (int i = 0; i < 3; i++) {
       assertThat(startLogin("127.0.0.1").status()).isEqualTo(201);
     }
@@ -132,7 +132,7 @@ class ServerRefusalsTest {
 
   @Test
   void pendingLogins_areCapped_andExpiredOnesAreSweptToMakeRoom() throws Exception {
-    server.loginLimits(new LoginStarts.Limits(100, 100, 4096, 4));
+    server.loginLimits(100, 100, 4);
     for (int i = 0; i < 4; i++) {
       assertThat(startLogin("127.0.0.1").status()).isEqualTo(201);
     }
@@ -228,7 +228,7 @@ class ServerRefusalsTest {
 
   @Test
   void aBrowserMeetingTheLoginLimit_getsARefusalPage_notJson() throws Exception {
-    server.loginLimits(new LoginStarts.Limits(1, 100, 4096, 1000));
+    server.loginLimits(1, 100, 1000);
     // What a browser's navigation sends, and what a bare client sends: both are a page on a console path.
     assertThat(http("127.0.0.1", "GET", "/console/login?connector=corp", Map.of(), null).status()).isEqualTo(302);
     for (String accept : List.of("text/html,application/xhtml+xml,*/*;q=0.8", "*/*")) {
@@ -294,6 +294,32 @@ class ServerRefusalsTest {
           + "OpenID provider");
       assertThat(text.toLowerCase(Locale.ROOT)).as(issuer).doesNotContain("refused").doesNotContain("http 404")
           .doesNotContain("connection");
+    }
+  }
+
+  // ---- the server's own certificate (item 6)
+
+  @Test
+  void theSelfSignedCertificate_isAKubernetesTlsSecret_andAnOpaqueOneFromAnEarlierAirlockIsRead() throws Exception {
+    var target = dev.airlock.kube.KubeTarget.reading(cluster.client(), "test");
+    var made = ServerTls.fromSecretOrNew(target, ns, List.of("0.0.0.0"));
+    var stored = cluster.client().secrets().inNamespace(ns).withName(ServerTls.SECRET).get();
+    assertThat(stored.getType()).isEqualTo("kubernetes.io/tls");
+    assertThat(stored.getData()).containsOnlyKeys("tls.crt", "tls.key");
+    assertThat(ServerTls.fromSecretOrNew(target, ns, List.of("0.0.0.0")).certificate())
+        .isEqualTo(made.certificate());
+
+    String old = cluster.createNamespace("srv-old");
+    try {
+      var earlier = dev.airlock.testing.Pki.create("earlier").server("airlock", List.of("airlock"));
+      cluster.client().secrets().inNamespace(old).resource(dev.airlock.kube.Secrets.opaque(old, ServerTls.SECRET,
+          Map.of("tls.crt", earlier.certPem(), "tls.key", earlier.keyPem()))).create();
+      assertThat(ServerTls.fromSecretOrNew(target, old, List.of("0.0.0.0")).certificate())
+          .isEqualTo(earlier.certificate());
+      assertThat(cluster.client().secrets().inNamespace(old).withName(ServerTls.SECRET).get().getType())
+          .isEqualTo("Opaque");
+    } finally {
+      cluster.deleteNamespaces(old);
     }
   }
 
