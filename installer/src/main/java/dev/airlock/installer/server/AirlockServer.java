@@ -357,6 +357,7 @@ public final class AirlockServer implements AutoCloseable {
           .map(SsoConfig.Connector::name).toList(), "pass --connector NAME");
     }
     SsoConfig.Connector c = sso().connector(name);
+    loginStarts.take(from); // before any work for it
     String id;
     String pending;
     String url;
@@ -374,7 +375,6 @@ public final class AirlockServer implements AutoCloseable {
       pending = Web.JSON.writeValueAsString(start.pending());
       url = start.redirectUrl().toString();
     }
-    loginStarts.take(from);
     Logins.Created created = logins.create(id, c.name(), pending, url, console || test, test);
     return new Begun(id, created, c.name(), url);
   }

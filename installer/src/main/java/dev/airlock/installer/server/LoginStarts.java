@@ -57,18 +57,21 @@ final class LoginStarts {
         clients.values().removeIf(b -> b.full(now));
       }
       if (clients.size() >= limits.clients()) {
-        throw refused("too many clients are starting logins at once", "wait a minute and start the login again");
+        throw refused("too many clients are starting logins at once", "wait a minute and start the login again",
+            WINDOW);
       }
       mine = clients.computeIfAbsent(from, k -> new Bucket(limits.perClient(), now));
     }
     if (!mine.take(now)) {
+      Duration wait = mine.until(now);
       throw refused("too many logins started from " + from + " (at most " + limits.perClient() + " a minute)",
-          "finish the logins already started, or wait " + mine.until(now).toSeconds() + " s and start again");
+          "finish the logins already started, or wait " + wait.toSeconds() + " s and start again", wait);
     }
     if (!total.take(now)) {
       mine.giveBack();
+      Duration wait = total.until(now);
       throw refused("this server is starting too many logins (at most " + limits.total() + " a minute)",
-          "wait " + total.until(now).toSeconds() + " s and start the login again");
+          "wait " + wait.toSeconds() + " s and start the login again", wait);
     }
     synchronized (this) {
       if (counted < 0 || counted >= limits.pending() || !now.isBefore(countedAt.plus(COUNT_TTL))) {
@@ -82,15 +85,16 @@ final class LoginStarts {
         mine.giveBack();
         total.giveBack();
         throw refused(counted + " logins are in progress, the most this server keeps (" + limits.pending() + ")",
-            "finish or abandon a login: each expires " + Logins.LIFETIME.toMinutes() + " minutes after it starts");
+            "finish or abandon a login: each expires " + Logins.LIFETIME.toMinutes() + " minutes after it starts",
+            WINDOW);
       }
       counted++;
     }
   }
 
-  private static AirlockException refused(String what, String fix) {
+  private static AirlockException refused(String what, String fix, Duration retryAfter) {
     return new AirlockException(Kind.DENIED, what, fix).with("status", "429").with(AirlockException.CHECK,
-        "login-rate");
+        "login-rate").with(Web.RETRY_AFTER, String.valueOf(Math.max(1, retryAfter.toSeconds())));
   }
 
   /** A token bucket that holds {@code capacity} starts and refills them evenly over a minute. */

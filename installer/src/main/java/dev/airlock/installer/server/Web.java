@@ -34,6 +34,8 @@ final class Web implements AutoCloseable {
       .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false)
       .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
   static final int MAX_BODY = 2 << 20;
+  /** An error's attribute: the seconds a refused client should wait (a 429's Retry-After; default 60). */
+  static final String RETRY_AFTER = "retry-after";
 
   /** One request, read. */
   static final class Request {
@@ -279,7 +281,7 @@ final class Web implements AutoCloseable {
       }
       if (resp.status() == 429) {
         Map<String, String> headers = new java.util.HashMap<>(resp.headers());
-        headers.put("Retry-After", "60");
+        headers.put("Retry-After", e.get(RETRY_AFTER).orElse("60"));
         resp = new Response(resp.status(), resp.contentType(), resp.body(), headers);
       }
     } catch (Exception e) {
