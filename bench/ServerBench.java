@@ -79,8 +79,9 @@ public class ServerBench {
           """), true);
       var config = client.getConfiguration();
       AirlockServer server = AirlockServer.start(client, new AirlockServer.Settings(NS, new InetSocketAddress(
-          "127.0.0.1", 0), null, null, config.getMasterUrl(), null, "airlock-registry", Duration.ofMinutes(60), Duration.ofDays(365)),
-          Clock.systemUTC(), null);
+          "127.0.0.1", 0), null, null, config.getMasterUrl(), null, "airlock-registry", Duration.ofMinutes(60), Duration.ofDays(365),
+          new dev.airlock.sso.SecretSources(dir, dev.airlock.sso.SecretSources.DEFAULT_ENV)), Clock.systemUTC(), null);
+      server.loginLimits(100_000, 100_000, 100_000); // the benchmark's users all log in from this one address
       String base = "http://127.0.0.1:" + server.port();
       if (System.getenv("PROBE") != null) {
         for (int i = 0; i < 3; i++) {

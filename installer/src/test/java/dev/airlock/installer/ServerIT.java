@@ -330,6 +330,33 @@ class ServerIT {
     Cli.Run bobWrites = kubectl("bob", "-n", "dev-bob", "create", "configmap", "x");
     assertThat(bobWrites.exit()).isNotZero();
     assertThat(bobWrites.err()).contains("forbidden");
+
+    // Forty kubectl at once through alice's kubeconfig, with an empty token cache: one of them asks the server,
+    // the others wait on the cache's lock and read what it stored. The server's audit counts the requests.
+    Path cache = Files.createTempDirectory(dir, "kube-cache");
+    long before = auditCount("kube-token", "alice");
+    List<Process> all = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      ProcessBuilder pb = new ProcessBuilder(kubectl.toString(), "--kubeconfig", dir.resolve("alice.kubeconfig")
+          .toString(), "-n", "dev-alice", "get", "pods").redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .redirectError(dir.resolve(".kerr-" + i).toFile());
+      pb.environment().put("AIRLOCK_KUBE_CACHE_DIR", cache.toString());
+      all.add(pb.start());
+    }
+    for (int i = 0; i < all.size(); i++) {
+      assertThat(all.get(i).waitFor(120, TimeUnit.SECONDS)).isTrue();
+      assertThat(all.get(i).exitValue()).as(Files.readString(dir.resolve(".kerr-" + i))).isZero();
+    }
+    assertThat(auditCount("kube-token", "alice") - before).as("kube-token requests for 40 kubectl").isEqualTo(1);
+  }
+
+  /** How many events of {@code action} by {@code actor} the server's audit log holds. */
+  static long auditCount(String action, String actor) throws Exception {
+    Cli.Run export = Cli.run(dir, "audit", "export", "--kubeconfig", cluster.kubeconfig().toString(), "--namespace",
+        ns, "--output", "json");
+    assertThat(export.exit()).as(export.toString()).isZero();
+    return export.outLines().stream().filter(l -> l.contains("\"action\":\"" + action + "\"")
+        && l.contains("\"actor\":\"" + actor + "\"")).count();
   }
 
   @Test
@@ -512,6 +539,8 @@ class ServerIT {
     String devs = kc.admin(CorpRealm.NAME + "/groups?search=devs").get(0).path("id").asText();
     assertThat(kubeToken("alice")).isNotBlank();
     kc.adminDelete(CorpRealm.NAME + "/users/" + alice + "/groups/" + devs);
+    // The server asks the IdP again at most every --idp-recheck (2 s here, 5 min by default).
+    Thread.sleep(2_100);
     try {
       Cli.Run refused = Cli.run(dir, null, Map.of("AIRLOCK_SESSION", session("alice")), "kube-token", "--server",
           url);
@@ -528,7 +557,8 @@ class ServerIT {
     } finally {
       kc.adminPut(CorpRealm.NAME + "/users/" + alice + "/groups/" + devs, Map.of());
     }
-    // Back in the group: the next refresh gives the role back.
+    // Back in the group: the next recheck gives the role back.
+    Thread.sleep(2_100);
     assertThat(kubeToken("alice")).isNotBlank();
   }
 

@@ -37,7 +37,6 @@ import javax.net.ssl.SSLSocket;
  */
 public final class BundleRegistryServer implements AutoCloseable {
 
-  private static final int TLS_HANDSHAKE = 0x16;
   private static final int MAX_HEADER_BYTES = 64 * 1024;
   private static final int IDLE_MILLIS = 30_000;
 
@@ -110,13 +109,11 @@ public final class BundleRegistryServer implements AutoCloseable {
       if (first < 0) {
         return;
       }
-      if (first == TLS_HANDSHAKE) {
+      if (WrongScheme.tls(first)) {
         if (tls == null) {
           // Not a TLS server: say so in HTTP at once (TLS clients give up on the first record and fall back).
           OutputStream out = socket.getOutputStream();
-          out.write(("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n"
-              + "Content-Length: 58\r\n\r\nthis registry speaks plain HTTP: use http://, not https://\n")
-              .getBytes(StandardCharsets.US_ASCII));
+          out.write(WrongScheme.badRequest("this registry speaks plain HTTP: use http://, not https://\n"));
           out.flush();
           return;
         }

@@ -64,9 +64,21 @@ import javax.net.ssl.SSLContext;
  */
 public final class AirlockServer implements AutoCloseable {
 
-  /** What the server needs to know about itself. */
+  /**
+   * What the server needs to know about itself. {@code secrets} says which files and environment variables the SSO
+   * configuration may name (files only from a secrets directory, variables only by allowed names).
+   */
   public record Settings(String namespace, InetSocketAddress listen, SSLContext tls, URI publicUrl, String kubeApiUrl,
-      String kubeCaData, String registryService, Duration defaultTokenLifetime, Duration auditRetention) {}
+      String kubeCaData, String registryService, Duration defaultTokenLifetime, Duration auditRetention,
+      dev.airlock.sso.SecretSources secrets) {
+
+    /** Settings with no secrets directory and the default allowed variables. */
+    public Settings(String namespace, InetSocketAddress listen, SSLContext tls, URI publicUrl, String kubeApiUrl,
+        String kubeCaData, String registryService, Duration defaultTokenLifetime, Duration auditRetention) {
+      this(namespace, listen, tls, publicUrl, kubeApiUrl, kubeCaData, registryService, defaultTokenLifetime,
+          auditRetention, new dev.airlock.sso.SecretSources(null, dev.airlock.sso.SecretSources.DEFAULT_ENV));
+    }
+  }
 
   static final Duration MIN_TOKEN = Duration.ofMinutes(10);
   /** The Lease whose holder does the background work (expiry sweeps, RBAC reconciliation, audit retention). */
@@ -83,6 +95,7 @@ public final class AirlockServer implements AutoCloseable {
   private final ServerKeys keys;
   private final Sessions sessions;
   private final Logins logins;
+  private volatile LoginStarts loginStarts;
   private final KubeReplayCache replays;
   private final RbacStore rbac;
   private final AuditLog audit;
@@ -111,6 +124,7 @@ public final class AirlockServer implements AutoCloseable {
     this.keys = ServerKeys.load(client, settings.namespace());
     this.sessions = new Sessions(client, settings.namespace(), clock);
     this.logins = new Logins(client, settings.namespace(), keys, clock);
+    this.loginStarts = new LoginStarts(LoginStarts.Limits.DEFAULT, clock, logins::count);
     this.replays = new KubeReplayCache(client, settings.namespace());
     this.rbac = new RbacStore(client, settings.namespace());
     this.audit = new AuditLog(client, settings.namespace(), clock, auditOut);
@@ -173,6 +187,15 @@ public final class AirlockServer implements AutoCloseable {
     } catch (IOException e) {
       return "unknown-host";
     }
+  }
+
+  /**
+   * Replaces the limits on login starts (default: 10 a minute per client address, 120 a minute in all, 1000 logins in
+   * progress): tests and benchmarks set their own.
+   */
+  public void loginLimits(int perClient, int total, int pending) {
+    this.loginStarts = new LoginStarts(new LoginStarts.Limits(perClient, total, LoginStarts.Limits.DEFAULT.clients(),
+        pending), clock, logins::count);
   }
 
   /** Whether this replica holds the lease and does the background work. */
@@ -241,8 +264,14 @@ public final class AirlockServer implements AutoCloseable {
     }
     String source = cm.getMetadata().getAnnotations() == null ? "sso.yaml"
         : cm.getMetadata().getAnnotations().getOrDefault("airlock.dev/source", "sso.yaml");
-    return SsoConfig.parse(source, cm.getData().get("sso.yaml"), java.nio.file.Path.of(source).toAbsolutePath()
-        .getParent());
+    // Relative files are in the secrets directory (the only place the server reads them from).
+    return SsoConfig.parse(source, cm.getData().get("sso.yaml"), settings.secrets().dir() != null
+        ? settings.secrets().dir() : java.nio.file.Path.of(source).toAbsolutePath().getParent());
+  }
+
+  /** Where connectors' relative files are: the secrets directory (or, without one, the working directory). */
+  java.nio.file.Path secretsBase() {
+    return settings.secrets().dir() != null ? settings.secrets().dir() : java.nio.file.Path.of("").toAbsolutePath();
   }
 
   // ---- routes
@@ -294,7 +323,7 @@ public final class AirlockServer implements AutoCloseable {
   private Web.Response startLogin(Web.Request r) throws IOException {
     limitFailures(r);
     JsonNode body = r.json();
-    Begun b = beginLogin(body.path("connector").asText(null), false);
+    Begun b = beginLogin(body.path("connector").asText(null), false, false, r.remote());
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("id", b.id());
     out.put("url", base() + "/login/" + b.id());
@@ -310,15 +339,12 @@ public final class AirlockServer implements AutoCloseable {
   record Begun(String id, Logins.Created created, String connector, String url) {}
 
   /**
-   * Starts a login through connector {@code name} (the only one when null). A {@code console} login ends in the
-   * browser (a session cookie) instead of at a polling CLI.
+   * Starts a login through connector {@code name} (the only one when null) for the client at {@code from}. A
+   * {@code console} login ends in the browser (a session cookie) instead of at a polling CLI; a {@code test} login
+   * (the console's SSO page) makes no session. Each start stores a Secret, so starts are limited per client and in
+   * total, and the logins in progress are capped ({@link LoginStarts}).
    */
-  Begun beginLogin(String name, boolean console) throws IOException {
-    return beginLogin(name, console, false);
-  }
-
-  /** As {@link #beginLogin(String, boolean)}; a {@code test} login (the console's SSO page) makes no session. */
-  Begun beginLogin(String name, boolean console, boolean test) throws IOException {
+  Begun beginLogin(String name, boolean console, boolean test, String from) throws IOException {
     if (name == null && sso().connectors().size() == 1) {
       name = sso().connectors().get(0).name();
     }
@@ -332,11 +358,12 @@ public final class AirlockServer implements AutoCloseable {
           .map(SsoConfig.Connector::name).toList(), "pass --connector NAME");
     }
     SsoConfig.Connector c = sso().connector(name);
+    loginStarts.take(from); // before any work for it
     String id;
     String pending;
     String url;
     if (c instanceof SsoConfig.Oidc oidc) {
-      OidcRelyingParty.Start start = oidc(oidc).begin(callback(oidc.name()));
+      OidcRelyingParty.Start start = reachIdp(() -> oidc(oidc).begin(callback(oidc.name())), oidc);
       id = loginId(start.pending().state());
       pending = Web.JSON.writeValueAsString(start.pending());
       url = start.authorizationUrl().toString();
@@ -761,12 +788,41 @@ public final class AirlockServer implements AutoCloseable {
     ssoConfig.invalidate();
   }
 
-  /** Reaches the IdP a connector names (OIDC discovery, SAML metadata): a check before it is stored. */
+  /**
+   * A check before a connector is stored: every file and variable it names is one this server may read, and holds a
+   * secret; the IdP it names answers (OIDC discovery, SAML metadata).
+   */
   void probe(SsoConfig.Connector c) {
-    if (c instanceof SsoConfig.Oidc o) {
-      new OidcRelyingParty(o, clock, System::getenv, replays).metadata();
-    } else {
-      IdpMetadata.load((SsoConfig.Saml) c);
+    settings.secrets().resolveAll(c, System::getenv);
+    reachIdp(() -> {
+      if (c instanceof SsoConfig.Oidc o) {
+        new OidcRelyingParty(o, clock, settings.secrets().environment(System::getenv), replays).metadata();
+      } else {
+        IdpMetadata.load((SsoConfig.Saml) c);
+      }
+      return null;
+    }, c);
+  }
+
+  /**
+   * Runs what reaches a connector's IdP. When nothing there answered as an IdP, the refusal says only that: the
+   * issuer may be an internal address, and connection-level detail would tell whoever set it which ports answer.
+   */
+  private <T> T reachIdp(java.util.function.Supplier<T> call, SsoConfig.Connector c) {
+    try {
+      return call.get();
+    } catch (AirlockException e) {
+      if (e.get(OidcRelyingParty.NO_PROVIDER).isPresent()) {
+        throw new AirlockException(Kind.REMOTE, "the issuer " + ((SsoConfig.Oidc) c).issuer() + " of connector "
+            + c.name() + " did not answer as an OpenID provider", "check the issuer URL: this server must reach "
+            + "ISSUER/.well-known/openid-configuration and get a discovery document").with("connector", c.name());
+      }
+      if (e.get(IdpMetadata.NO_METADATA).isPresent()) {
+        throw new AirlockException(Kind.REMOTE, "the IdP metadata of connector " + c.name() + " did not answer "
+            + "as SAML metadata", "check idpMetadata: this server must reach it and get the IdP's "
+            + "EntityDescriptor").with("connector", c.name());
+      }
+      throw e;
     }
   }
 
@@ -802,6 +858,10 @@ public final class AirlockServer implements AutoCloseable {
   }
 
   // ---- the registry's token service (distribution token authentication)
+
+  /** A repository name, as the OCI distribution spec's grammar has it. */
+  static final java.util.regex.Pattern REPOSITORY_NAME = java.util.regex.Pattern.compile(
+      "[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*");
 
   private Web.Response registryToken(Web.Request r) throws JOSEException {
     String service = r.query.get("service");
@@ -842,6 +902,12 @@ public final class AirlockServer implements AutoCloseable {
       if (parts.length != 3 || !parts[0].equals("repository")) {
         continue;
       }
+      if (!REPOSITORY_NAME.matcher(parts[1]).matches()) {
+        throw new AirlockException(Kind.BAD_INPUT, "scope " + scope + " names '" + parts[1] + "', which is not a "
+            + "repository name", "a repository name is lower-case path components of letters and digits joined by "
+            + ". _ __ or dashes, separated by / (the OCI distribution grammar): no '..', '*', upper case or empty "
+            + "components").with(AirlockException.CHECK, "scope");
+      }
       List<String> granted = new ArrayList<>();
       for (String action : parts[2].split(",")) {
         List<String> each = action.equals("*") ? RegistryRule.ACTIONS : List.of(action);
@@ -867,8 +933,11 @@ public final class AirlockServer implements AutoCloseable {
     }
     jwt.sign(new ECDSASigner(keys.registryKey));
     if (!subject.isEmpty()) {
-      audit.record(AuditLog.Event.of(subject, "registry-token", String.join(" ", scopes), "issued", r.remote())
-          .with("access", access));
+      // What was granted, not what was asked: a token that grants none of the scopes asked for is audited as
+      // refused, one asked for no scope (a registry login's check) as authenticated.
+      boolean any = access.stream().anyMatch(a -> !((List<?>) a.get("actions")).isEmpty());
+      audit.record(AuditLog.Event.of(subject, "registry-token", String.join(" ", scopes), scopes.isEmpty()
+          ? "authenticated" : any ? "issued" : "refused", r.remote()).with("access", access));
     }
     String token = jwt.serialize();
     return Web.Response.json(Map.of("token", token, "access_token", token, "expires_in", 300, "issued_at",
@@ -981,7 +1050,9 @@ public final class AirlockServer implements AutoCloseable {
 
   private void refused(Web.Request r, AirlockException e) {
     if (e.kind() == Kind.DENIED || e.kind() == Kind.LICENSE) {
-      failures.computeIfAbsent(r.remote(), k -> new Deque()).add(clock.instant());
+      if (!"429".equals(e.get("status").orElse(""))) { // a refusal by a limit is not one more failed login
+        failures.computeIfAbsent(r.remote(), k -> new Deque()).add(clock.instant());
+      }
       String path = r.exchange.getRequestURI().getPath();
       if (path.startsWith("/sso/") || path.equals("/api/v1/admin/login")) {
         audit.record(AuditLog.Event.of(null, "login", path, "refused", r.remote()).with("reason", e.getMessage())
@@ -1008,6 +1079,8 @@ public final class AirlockServer implements AutoCloseable {
 
   private void sweep() {
     operations.sweep(); // each replica's own upload directory
+    Instant at = clock.instant();
+    failures.values().removeIf(d -> d.count(at) == 0); // addresses with no failure in the last minute
     if (!leader.get()) {
       return;
     }
@@ -1043,13 +1116,28 @@ public final class AirlockServer implements AutoCloseable {
   private final Map<SsoConfig.Oidc, OidcRelyingParty> oidcCache = new ConcurrentHashMap<>();
   private final Map<SsoConfig.Saml, SamlServiceProvider> samlCache = new ConcurrentHashMap<>();
 
+  /** A connector's relying party, once its files and variables are ones this server may read. */
   private OidcRelyingParty oidc(SsoConfig.Oidc c) {
-    return oidcCache.computeIfAbsent(c, n -> new OidcRelyingParty(c, clock, System::getenv, replays));
+    settings.secrets().check(c);
+    return oidcCache.computeIfAbsent(c, n -> new OidcRelyingParty(c, clock, settings.secrets().environment(
+        System::getenv), replays));
   }
 
   private SamlServiceProvider saml(SsoConfig.Saml c) {
-    return samlCache.computeIfAbsent(c, n -> new SamlServiceProvider(c, IdpMetadata.load(c), replays, clock,
-        System::getenv));
+    settings.secrets().check(c);
+    return samlCache.computeIfAbsent(c, n -> new SamlServiceProvider(c, reachIdp(() -> IdpMetadata.load(c), c),
+        replays, clock, settings.secrets().environment(System::getenv)));
+  }
+
+  /** A console message sealed for a redirect's URL (only this server's replicas can make or read one). */
+  String sealFlash(String message) {
+    return keys.seal("console-flash", message.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A message {@link #sealFlash} made; empty when {@code sealed} was not made by this server. */
+  String openFlash(String sealed) {
+    byte[] plain = keys.open("console-flash", sealed);
+    return plain == null ? "" : new String(plain, StandardCharsets.UTF_8);
   }
 
   String registryCertificatePem() {

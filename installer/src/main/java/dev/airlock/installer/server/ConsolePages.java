@@ -176,17 +176,18 @@ final class ConsolePages {
     String connector = r.query.get("connector");
     if (connector != null) {
       server.limitFailures(r);
-      return startLogin(server.beginLogin(connector, true));
+      return startLogin(server.beginLogin(connector, true, false, r.remote()));
     }
     Map<String, Object> data = new LinkedHashMap<>();
     List<Map<String, String>> connectors = new ArrayList<>();
     for (SsoConfig.Connector c : server.sso().connectors()) {
-      connectors.add(Map.of("name", c.name(), "type", c instanceof SsoConfig.Oidc ? "OIDC" : "SAML", "href",
+      connectors.add(Map.of("name", c.name(), "displayName", c.displayName() == null || c.displayName().isBlank()
+          ? c.name() : c.displayName(), "type", c instanceof SsoConfig.Oidc ? "OIDC" : "SAML", "href",
           "/console/login?connector=" + URLEncoder.encode(c.name(), StandardCharsets.UTF_8)));
     }
     data.put("connectors", connectors);
     data.put("expired", r.query.containsKey("expired"));
-    data.put("error", r.query.getOrDefault("error", ""));
+    data.put("error", flash(r.query, "error"));
     return html(200, "login", data);
   }
 
@@ -213,8 +214,7 @@ final class ConsolePages {
     }
     var done = Web.JSON.readTree(result);
     if (!"done".equals(done.path("state").asText())) {
-      return Web.Response.redirect("/console/login?error=" + URLEncoder.encode(done.path("error").asText(),
-          StandardCharsets.UTF_8));
+      return Web.Response.redirect("/console/login?error=" + flash(done.path("error").asText()));
     }
     Web.Response home = Web.Response.redirect("/console");
     return withCookies(home, List.of(cookie(COOKIE, done.path("session").asText(), null), clearCookie(LOGIN_COOKIE)));
@@ -373,15 +373,15 @@ final class ConsolePages {
     UserDirectory.Listing l = UserDirectory.list(server.client(), server.settings().namespace(), server.clock());
     data.put("users", l.users());
     data.put("seats", l.seats());
-    data.put("done", params.getOrDefault("done", ""));
+    data.put("done", flash(params, "done"));
     return html(200, "users", data);
   }
 
   private Web.Response revoke(Web.Request r, Viewer v) {
     String user = java.net.URLDecoder.decode(r.param(0), StandardCharsets.UTF_8);
     int n = server.revoke(v.session().admin() ? "admin" : v.session().username(), user, r.remote());
-    return Web.Response.redirect("/console/users?done=" + URLEncoder.encode("Revoked " + user + ": " + n
-        + " session(s) ended.", StandardCharsets.UTF_8));
+    return Web.Response.redirect("/console/users?done=" + flash("Revoked " + user + ": " + n
+        + " session(s) ended."));
   }
 
   private Web.Response audit(Viewer v, Map<String, String> params) {
@@ -436,7 +436,7 @@ final class ConsolePages {
   }
 
   private Web.Response license(Viewer v, Map<String, String> params) {
-    return licensePage(v, 200, params.getOrDefault("done", ""), null);
+    return licensePage(v, 200, flash(params, "done"), null);
   }
 
   private Web.Response licensePage(Viewer v, int status, String done, String error) {
@@ -496,7 +496,7 @@ final class ConsolePages {
               file.toYaml())), "store the license");
       server.audit().record(AuditLog.Event.of(actor(v), "license", candidate.id(), "stored", "console "
           + r.remote()).with("customer", candidate.customer()));
-      return Web.Response.redirect("/console/license?done=" + enc("Stored license " + candidate.id() + " ("
+      return Web.Response.redirect("/console/license?done=" + flash("Stored license " + candidate.id() + " ("
           + candidate.customer() + ")."));
     } catch (AirlockException e) {
       return licensePage(v, 422, "", e.getMessage() + e.fix().map(f -> " — " + f).orElse(""));
@@ -699,6 +699,20 @@ final class ConsolePages {
       return new Web.Response(200, type + "; charset=utf-8", in.readAllBytes(), Map.of("Cache-Control",
           "public, max-age=86400"));
     }
+  }
+
+  /**
+   * A message for the page a redirect leads to, sealed with the server's key for the URL: pages show only messages
+   * the server wrote, never text a link carries (content spoofing).
+   */
+  String flash(String message) {
+    return server.sealFlash(message);
+  }
+
+  /** The message sealed in parameter {@code name}; empty when there is none, or it is not the server's. */
+  String flash(Map<String, String> params, String name) {
+    String sealed = params.get(name);
+    return sealed == null || sealed.isEmpty() ? "" : server.openFlash(sealed);
   }
 
   private static String enc(String s) {

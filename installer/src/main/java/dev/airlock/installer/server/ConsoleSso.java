@@ -11,8 +11,6 @@ import dev.airlock.error.AirlockException.Kind;
 import dev.airlock.kube.AuditLog;
 import dev.airlock.sso.SsoConfig;
 import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,7 +79,7 @@ final class ConsoleSso {
       rows.add(row);
     }
     data.put("connectors", rows);
-    data.put("done", params.getOrDefault("done", ""));
+    data.put("done", pages.flash(params, "done"));
     return pages.html(200, "sso", data);
   }
 
@@ -173,18 +171,18 @@ final class ConsoleSso {
         connectors.add(connector);
       }
       String whole = YAML.writeValueAsString(doc);
-      SsoConfig parsed = SsoConfig.parse("connector " + name, whole, java.nio.file.Path.of("").toAbsolutePath());
+      SsoConfig parsed = SsoConfig.parse("connector " + name, whole, server.secretsBase());
       try {
         server.probe(parsed.connector(name));
       } catch (AirlockException e) {
-        throw new AirlockException(Kind.BAD_INPUT, "the IdP of " + name + " cannot be used: " + e.getMessage(),
+        throw new AirlockException(Kind.BAD_INPUT, "connector " + name + " cannot be used: " + e.getMessage(),
             e.fix().orElse("check the issuer or metadata URL; the server must reach the IdP"));
       }
       server.storeSso(whole);
       server.audit().record(AuditLog.Event.of(ConsolePages.actor(v), "sso-config", name, original.isEmpty()
           ? "added" : "changed", "console " + r.remote()));
-      return Web.Response.redirect("/console/sso?done=" + enc((original.isEmpty() ? "Added " : "Saved ") + name
-          + "."));
+      return Web.Response.redirect("/console/sso?done=" + pages.flash((original.isEmpty() ? "Added " : "Saved ")
+          + name + "."));
     } catch (AirlockException e) {
       return editor(v, 422, original, text, e.getMessage() + e.fix().map(f -> " — " + f).orElse(""));
     }
@@ -200,7 +198,7 @@ final class ConsoleSso {
         server.storeSso(YAML.writeValueAsString(doc));
         server.audit().record(AuditLog.Event.of(ConsolePages.actor(v), "sso-config", name, "removed", "console "
             + r.remote()));
-        return Web.Response.redirect("/console/sso?done=" + enc("Removed " + name + "."));
+        return Web.Response.redirect("/console/sso?done=" + pages.flash("Removed " + name + "."));
       }
     }
     throw new AirlockException(Kind.BAD_INPUT, "there is no connector " + name, "reload the SSO page")
@@ -209,7 +207,7 @@ final class ConsoleSso {
 
   /** Starts a test login through a connector; this browser finishes it (the login cookie), no session is made. */
   private Web.Response test(Web.Request r, Map<String, String> p) throws IOException {
-    AirlockServer.Begun b = server.beginLogin(p.get("connector"), true, true);
+    AirlockServer.Begun b = server.beginLogin(p.get("connector"), true, true, r.remote());
     return pages.startLogin(b);
   }
 
@@ -223,9 +221,5 @@ final class ConsoleSso {
     Map<String, Object> data = pages.base(v, "sso");
     data.put("result", result == null ? null : Web.JSON.convertValue(Web.JSON.readTree(result), Map.class));
     return pages.html(200, "sso-test", data);
-  }
-
-  private static String enc(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
 }

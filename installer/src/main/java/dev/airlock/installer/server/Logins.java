@@ -192,6 +192,14 @@ final class Logins {
     client.secrets().inNamespace(namespace).withName(PREFIX + id).delete();
   }
 
+  /** How many logins (pending or finished but not yet collected) are kept; expired ones are deleted first when asked. */
+  int count(boolean sweepExpired) {
+    if (sweepExpired) {
+      expire();
+    }
+    return client.secrets().inNamespace(namespace).withLabel(LABEL, "true").list().getItems().size();
+  }
+
   int expire() {
     int n = 0;
     for (Secret s : client.secrets().inNamespace(namespace).withLabel(LABEL, "true").list().getItems()) {

@@ -16,6 +16,7 @@ import dev.airlock.license.LicenseFile;
 import dev.airlock.license.LicenseVerifier;
 import dev.airlock.rbac.RbacStore;
 import dev.airlock.rbac.RoleSet;
+import dev.airlock.sso.SecretSources;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -109,6 +110,20 @@ public class ServerCommand implements Callable<Integer> {
           + "${DEFAULT-VALUE})")
   java.time.Duration idpRecheck;
 
+  @Option(names = "--secrets-dir", paramLabel = "DIR", description = "the only directory the SSO configuration's "
+      + "files ({file: ...} secrets, idpMetadata, spCertificate, caFile) may be read from; relative names are in it "
+      + "(default: " + CHART_SECRETS + " when it exists, as the chart mounts the Secret of its value ssoSecret there; "
+      + "else the directory of --sso-config; else none, and {file: ...} is refused)")
+  Path secretsDir;
+
+  @Option(names = "--secret-env", paramLabel = "NAME", split = ",", description = "environment variables the SSO "
+      + "configuration's {env: ...} secrets may name; a * matches any run of characters (default: "
+      + "AIRLOCK_OIDC_SECRET, AIRLOCK_SSO_*, *_CLIENT_SECRET)")
+  List<String> secretEnv;
+
+  /** Where the chart mounts the Secret its value {@code ssoSecret} names. */
+  static final String CHART_SECRETS = "/etc/airlock/sso";
+
   @Mixin TrustOptions trust;
   @Mixin OutputOptions output;
 
@@ -180,7 +195,7 @@ public class ServerCommand implements Callable<Integer> {
               Path.of(config.getCaCertFile()))) : null;
       AirlockServer.Settings settings = new AirlockServer.Settings(ns, address, tls, null,
           kubeApiUrl != null ? kubeApiUrl : config.getMasterUrl().replaceAll("/+$", ""), caData, registryService,
-          Duration.ofMinutes(tokenMinutes), Duration.ofDays(auditRetentionDays));
+          Duration.ofMinutes(tokenMinutes), Duration.ofDays(auditRetentionDays), secretSources());
       AirlockServer server = null;
       try {
         server = AirlockServer.start(client, settings, Clock.systemUTC(), System.out);
@@ -202,7 +217,14 @@ public class ServerCommand implements Callable<Integer> {
           // A public certificate exported from the cluster's Secret: replacing it keeps the registry's bundle current.
           AtomicFiles.write(registryCertOut, server.registryCertificatePem(), false, true);
         }
-        console.result("airlock server listening at " + url + " (namespace " + ns + "; Ctrl-C stops it)"
+        if (!url.getScheme().equals(tls == null ? "http" : "https")) {
+          console.warn("--public-url " + url + " is " + url.getScheme() + ":// but this server serves "
+              + (tls == null ? "plain HTTP" : "HTTPS") + ": browsers, the IdP and kubeconfigs get an address that only "
+              + "works through a proxy that changes the scheme; set --public-url " + (tls == null ? "http" : "https")
+              + "://…");
+        }
+        console.result(serving(address, server.port(), certificateSource(ns), url) + " (namespace " + ns
+            + "; Ctrl-C stops it)"
             + (password == null ? "" : "\nbreak-glass admin password (shown once, keep it safe): " + password),
             new Serving(url.toString(), ns, server.port(), tls != null, password));
         Thread.currentThread().join();
@@ -215,6 +237,42 @@ public class ServerCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The secrets directory and allowed variables: the flags, or their defaults. */
+  SecretSources secretSources() {
+    Path dir = secretsDir;
+    if (dir == null && Files.isDirectory(Path.of(CHART_SECRETS))) {
+      dir = Path.of(CHART_SECRETS);
+    } else if (dir == null && ssoConfig != null) {
+      dir = ssoConfig.toAbsolutePath().getParent();
+    }
+    if (dir != null && !Files.isDirectory(dir)) {
+      throw new AirlockException(Kind.BAD_INPUT, "--secrets-dir " + dir + " is not a directory",
+          "give the directory a Secret is mounted at");
+    }
+    return new SecretSources(dir, secretEnv == null || secretEnv.isEmpty() ? SecretSources.DEFAULT_ENV : secretEnv);
+  }
+
+  /** Where the served certificate comes from; null when plain HTTP is served. */
+  private String certificateSource(String ns) {
+    if (tlsCert != null) {
+      return "from " + tlsCert;
+    }
+    return servesTls ? "self-signed, kept in Secret " + ns + "/" + ServerTls.SECRET : null;
+  }
+
+  /**
+   * What is served where: the scheme, the address and port (every interface, or one), the certificate's source, and
+   * the address users are given.
+   */
+  static String serving(InetSocketAddress listen, int port, String certificate, URI publicUrl) {
+    String host = listen.getAddress() != null && listen.getAddress().isAnyLocalAddress()
+        ? listen.getHostString() + ":" + port + " (every interface)" : listen.getHostString() + ":" + port;
+    return "airlock server: " + (certificate == null ? "plain HTTP" : "HTTPS") + " on " + host
+        + (certificate == null ? "" : ", certificate " + certificate) + "; users reach it at " + publicUrl;
+  }
+
+  private boolean servesTls;
+
   private SSLContext tls(KubeTarget target, InetSocketAddress address) {
     if ((tlsCert == null) != (tlsKey == null)) {
       throw new AirlockException(Kind.BAD_INPUT, "--tls-cert and --tls-key go together", "pass both");
@@ -225,6 +283,7 @@ public class ServerCommand implements Callable<Integer> {
     if (address.getAddress() != null && address.getAddress().isLoopbackAddress()) {
       return null;
     }
+    servesTls = true;
     return ServerTls.fromSecretOrNew(target, cluster.namespace, List.of(address.getHostString())).context();
   }
 }

@@ -35,12 +35,14 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * The server's TLS certificate when none is given: the Secret {@value #SECRET} ({@code tls.crt}, {@code tls.key}),
- * made self-signed by the first replica (for the service's DNS names and the listen host) and shared by the others.
+ * The server's TLS certificate when none is given: the Secret {@value #SECRET} of type {@value #TYPE} ({@code tls.crt},
+ * {@code tls.key}), made self-signed by the first replica (for the service's DNS names and the listen host) and shared
+ * by the others. One made by an earlier airlock as an Opaque Secret with the same keys is read as it is.
  */
 final class ServerTls {
 
   static final String SECRET = "airlock-server-tls";
+  static final String TYPE = "kubernetes.io/tls";
 
   private ServerTls() {}
 
@@ -54,8 +56,9 @@ final class ServerTls {
         hosts.stream().filter(h -> !h.equals("0.0.0.0") && !h.equals("::")).forEach(names::add);
         String[] pem = selfSigned(names);
         try {
-          client.secrets().inNamespace(namespace).resource(Secrets.opaque(namespace, SECRET, Map.of("tls.crt",
-              pem[0], "tls.key", pem[1]))).create();
+          Secret made = Secrets.opaque(namespace, SECRET, Map.of("tls.crt", pem[0], "tls.key", pem[1]));
+          made.setType(TYPE);
+          client.secrets().inNamespace(namespace).resource(made).create();
         } catch (KubernetesClientException e) {
           if (e.getCode() != 409) {
             throw e;
@@ -66,8 +69,12 @@ final class ServerTls {
       Path dir = Files.createTempDirectory("airlock-tls", PosixFilePermissions.asFileAttribute(
           PosixFilePermissions.fromString("rwx------")));
       try {
-        Path cert = Files.writeString(dir.resolve("tls.crt"), Secrets.value(s, "tls.crt").orElseThrow());
-        Path key = Files.writeString(dir.resolve("tls.key"), Secrets.value(s, "tls.key").orElseThrow());
+        Secret found = s;
+        java.util.function.Function<String, String> field = k -> Secrets.value(found, k).orElseThrow(() ->
+            new AirlockException(Kind.BAD_INPUT, "Secret " + namespace + "/" + SECRET + " has no " + k,
+                "delete it (a new self-signed one is made) or give --tls-cert and --tls-key"));
+        Path cert = Files.writeString(dir.resolve("tls.crt"), field.apply("tls.crt"));
+        Path key = Files.writeString(dir.resolve("tls.key"), field.apply("tls.key"));
         return ServeTls.fromPem(cert, key);
       } finally {
         try (var files = Files.list(dir)) {

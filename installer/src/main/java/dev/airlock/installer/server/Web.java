@@ -34,6 +34,8 @@ final class Web implements AutoCloseable {
       .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false)
       .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
   static final int MAX_BODY = 2 << 20;
+  /** An error's attribute: the seconds a refused client should wait (a 429's Retry-After; default 60). */
+  static final String RETRY_AFTER = "retry-after";
 
   /** One request, read. */
   static final class Request {
@@ -206,7 +208,9 @@ final class Web implements AutoCloseable {
   Web(InetSocketAddress address, SSLContext tls, ErrorListener errors) throws IOException {
     if (tls != null) {
       HttpsServer s = HttpsServer.create(address, 128);
-      s.setHttpsConfigurator(new HttpsConfigurator(tls));
+      // A plain-HTTP request on this port gets a 400 saying so, not a closed connection.
+      s.setHttpsConfigurator(new HttpsConfigurator(TlsPort.answeringPlainHttp(tls, "this airlock server speaks "
+          + "HTTPS on this port: use https://, not http://\n")));
       server = s;
     } else {
       server = HttpServer.create(address, 128);
@@ -268,12 +272,17 @@ final class Web implements AutoCloseable {
         errors.refused(req, e);
       }
       resp = error(e);
-      String accept = x.getRequestHeaders().getFirst("Accept");
-      if (accept != null && accept.contains("text/html")) {
-        // A browser (an IdP's redirect back, the device page): the same refusal as a page a person can read.
-        resp = Response.html(resp.status(), resp.status() == 403 || resp.status() == 401 || resp.status() == 404
-            ? "Refused" : "Something went wrong", e.getMessage() + e.fix().map(f -> "\n\nWhat to do: " + f)
-            .orElse(""));
+      if (browser(x)) {
+        // A browser (an IdP's redirect back, the device page, the console): the refusal as a page a person reads.
+        int status = resp.status();
+        resp = Response.html(status, status == 429 ? "Too many attempts" : status == 403 || status == 401
+            || status == 404 ? "Refused" : "Something went wrong", e.getMessage() + e.fix().map(f
+            -> "\n\nWhat to do: " + f).orElse(""));
+      }
+      if (resp.status() == 429) {
+        Map<String, String> headers = new java.util.HashMap<>(resp.headers());
+        headers.put("Retry-After", e.get(RETRY_AFTER).orElse("60"));
+        resp = new Response(resp.status(), resp.contentType(), resp.body(), headers);
       }
     } catch (Exception e) {
       resp = Response.json(500, Map.of("error", "internal error: " + e.getClass().getSimpleName(),
@@ -282,6 +291,24 @@ final class Web implements AutoCloseable {
           + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
     }
     send(x, resp);
+  }
+
+  /**
+   * Whether a person's browser asked: it says it takes HTML, or it asked for a page only browsers visit (the console,
+   * the device page, a login's start, the IdP's answer), whatever its Accept header says. The API, and the console's
+   * own scripts (which send the form token as a header and read JSON), get JSON.
+   */
+  static boolean browser(HttpExchange x) {
+    String accept = x.getRequestHeaders().getFirst("Accept");
+    if (accept != null && accept.contains("text/html")) {
+      return true;
+    }
+    if (x.getRequestHeaders().containsKey(ConsolePages.CSRF_HEADER)) {
+      return false;
+    }
+    String path = x.getRequestURI().getPath();
+    return path.startsWith("/console") && !path.startsWith("/console/static/") || path.equals("/device")
+        || path.startsWith("/login/") || path.startsWith("/sso/") && !path.endsWith("/metadata");
   }
 
   static Response error(AirlockException e) {

@@ -17,13 +17,14 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The provider's signing keys (JWKS), cached. A token whose {@code kid} is unknown makes one fresh fetch (the
- * provider may have rotated its keys), at most once per {@link #REFETCH_INTERVAL}, so forged tokens cannot make
- * airlock hammer the provider.
+ * The provider's signing keys (JWKS), cached. A token whose {@code kid} is not in the cache makes one fresh fetch
+ * (the provider may have rotated its keys), however recently the keys were fetched for other reasons: a provider
+ * that publishes a new key right after airlock's first fetch must still be asked. Only these refetches for unknown
+ * kids are limited, to one per {@link #REFETCH_INTERVAL}, so forged tokens cannot make airlock hammer the provider.
  */
 final class CachedJwks {
 
-  static final Duration REFETCH_INTERVAL = Duration.ofSeconds(10);
+  static final Duration REFETCH_INTERVAL = Duration.ofSeconds(30);
 
   /** Sends a request: the relying party's, with its TLS trust. */
   interface Sender {
@@ -34,7 +35,8 @@ final class CachedJwks {
   private final Sender sender;
   private final Clock clock;
   private JWKSet keys;
-  private Instant fetched = Instant.EPOCH;
+  /** When a kid not in the cache last made a fetch; never, at first. */
+  private Instant unknownKidFetch;
   private int fetches;
 
   CachedJwks(URI uri, Sender sender, Clock clock) {
@@ -43,17 +45,25 @@ final class CachedJwks {
     this.clock = clock;
   }
 
+  /** A lookup's answer: the key, if any, and whether the provider was asked again for it. */
+  record Lookup(Optional<JWK> key, boolean fetchedAgain) {}
+
   /** The key for {@code kid} (or the only one fitting {@code alg} when the token names none). */
-  synchronized Optional<JWK> find(String kid, JWSAlgorithm alg) {
+  synchronized Lookup find(String kid, JWSAlgorithm alg) {
     if (keys == null) {
       fetch();
     }
     Optional<JWK> k = match(kid, alg);
-    if (k.isEmpty() && Duration.between(fetched, clock.instant()).compareTo(REFETCH_INTERVAL) >= 0) {
-      fetch();
-      k = match(kid, alg);
+    if (k.isPresent()) {
+      return new Lookup(k, false);
     }
-    return k;
+    Instant now = clock.instant();
+    if (unknownKidFetch != null && Duration.between(unknownKidFetch, now).compareTo(REFETCH_INTERVAL) < 0) {
+      return new Lookup(k, false);
+    }
+    unknownKidFetch = now;
+    fetch();
+    return new Lookup(match(kid, alg), true);
   }
 
   /** How many times the keys were fetched (for tests). */
@@ -82,7 +92,6 @@ final class CachedJwks {
             + r.getStatusCode(), "check that the IdP is healthy");
       }
       keys = JWKSet.parse(r.getBody());
-      fetched = clock.instant();
       fetches++;
     } catch (IOException e) {
       throw new AirlockException(Kind.REMOTE, "cannot fetch the provider's keys from " + uri + ": "

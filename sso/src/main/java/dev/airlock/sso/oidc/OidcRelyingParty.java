@@ -97,6 +97,11 @@ public final class OidcRelyingParty {
   public static final String USERINFO_SUBJECT = "userinfo-sub";
   public static final String CONNECTOR = "connector";
   public static final String DISCOVERY = "discovery";
+  /**
+   * Set on a discovery failure where nothing answered as an OpenID provider (no connection, another HTTP status,
+   * not a discovery document): a server tells its users only that, not what answered (its network's ports).
+   */
+  public static final String NO_PROVIDER = "no-provider";
   public static final String GROUPS_OVERAGE = "groups-overage";
   /** The IdP refused to refresh a session: it ended there (logged out, disabled, idle or too old). */
   public static final String REFRESH = "refresh";
@@ -154,16 +159,17 @@ public final class OidcRelyingParty {
       HTTPResponse r = send(new HTTPRequest(HTTPRequest.Method.GET, well));
       if (r.getStatusCode() != 200) {
         throw LoginRefused.because(config.name(), DISCOVERY, "the provider's discovery document " + well
-            + " answered HTTP " + r.getStatusCode(), "check the connector's issuer URL");
+            + " answered HTTP " + r.getStatusCode(), "check the connector's issuer URL").with(NO_PROVIDER, "true");
       }
       m = OIDCProviderMetadata.parse(r.getBody());
     } catch (IOException e) {
       throw new AirlockException(Kind.REMOTE, "cannot reach the OIDC provider of connector " + config.name() + " at "
           + well + ": " + e.getMessage(), "check the issuer URL and that the IdP is reachable from here"
-          + (config.caFile() == null ? " (a company CA: set caFile)" : ""), e).with("connector", config.name());
+          + (config.caFile() == null ? " (a company CA: set caFile)" : ""), e).with("connector", config.name())
+          .with(NO_PROVIDER, "true");
     } catch (ParseException e) {
       throw LoginRefused.because(config.name(), DISCOVERY, well + " is not an OpenID provider discovery document",
-          "check the connector's issuer URL", e);
+          "check the connector's issuer URL", e).with(NO_PROVIDER, "true");
     }
     if (!m.getIssuer().getValue().equals(config.issuer().toString())) {
       throw LoginRefused.because(config.name(), DISCOVERY, "the provider calls itself '" + m.getIssuer().getValue()
@@ -382,8 +388,8 @@ public final class OidcRelyingParty {
 
   /**
    * Checks an ID token, each check named: parsed as a signed JWT (never {@code none}), the algorithm on the
-   * allow-list, the signature by the provider's key for its {@code kid} (the JWKS is fetched again once for an
-   * unknown {@code kid}), then iss, aud, azp, exp, iat, nbf (within the clock skew), nonce and sub.
+   * allow-list, the signature by the provider's key for its {@code kid} (the JWKS is fetched again for an unknown
+   * {@code kid}, at most once per 30 s), then iss, aud, azp, exp, iat, nbf (within the clock skew), nonce and sub.
    */
   public JWTClaimsSet verify(JWT token, String expectedNonce) {
     metadata();
@@ -436,9 +442,13 @@ public final class OidcRelyingParty {
         // Only the client secret is an HMAC key here; a provider's public key never is.
         return new MACVerifier(config.clientSecret().resolve(environment));
       }
-      JWK key = jwks.find(header.getKeyID(), alg).orElseThrow(() -> LoginRefused.because(config.name(), KEY,
-          "the provider has no " + alg + " key with kid '" + header.getKeyID() + "' (also after fetching its keys "
-          + "again)", "the token is signed by a key the provider does not publish; start the login again"));
+      CachedJwks.Lookup found = jwks.find(header.getKeyID(), alg);
+      JWK key = found.key().orElseThrow(() -> LoginRefused.because(config.name(), KEY,
+          "the provider has no " + alg + " key with kid '" + header.getKeyID() + "' (" + (found.fetchedAgain()
+          ? "also after fetching its keys again" : "its keys were fetched again for an unknown kid less than "
+          + CachedJwks.REFETCH_INTERVAL.toSeconds() + " s ago") + ")", "the token is signed by a key the provider "
+          + "does not publish; start the login again" + (found.fetchedAgain() ? "" : " in "
+          + CachedJwks.REFETCH_INTERVAL.toSeconds() + " s if the provider has just rotated its keys")));
       if (JWSAlgorithm.Family.RSA.contains(alg) && key instanceof RSAKey rsa) {
         return new RSASSAVerifier(rsa);
       }

@@ -29,6 +29,11 @@ import org.w3c.dom.NodeList;
  */
 public record IdpMetadata(String entityId, URI singleSignOnUrl, List<X509Certificate> signingCertificates) {
 
+  /**
+   * Set when nothing answered with SAML metadata (no connection, another HTTP status, not an EntityDescriptor): a
+   * server tells its users only that, not what answered.
+   */
+  public static final String NO_METADATA = "no-metadata";
   static final String MD = "urn:oasis:names:tc:SAML:2.0:metadata";
   static final String DS = "http://www.w3.org/2000/09/xmldsig#";
   static final String REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
@@ -55,13 +60,13 @@ public record IdpMetadata(String entityId, URI singleSignOnUrl, List<X509Certifi
             .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
         if (r.statusCode() != 200) {
           throw new AirlockException(Kind.REMOTE, "the IdP metadata at " + source + " answered HTTP "
-              + r.statusCode(), "check idpMetadata.url of connector " + config.name());
+              + r.statusCode(), "check idpMetadata.url of connector " + config.name()).with(NO_METADATA, "true");
         }
         xml = r.body();
       }
     } catch (IOException e) {
       throw new AirlockException(Kind.REMOTE, "cannot read the IdP metadata of connector " + config.name() + ": "
-          + e.getMessage(), "check idpMetadata (a file path, or a URL reachable from here)", e);
+          + e.getMessage(), "check idpMetadata (a file path, or a URL reachable from here)", e).with(NO_METADATA, "true");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AirlockException(Kind.REMOTE, "interrupted while reading IdP metadata", null, e);
@@ -75,12 +80,12 @@ public record IdpMetadata(String entityId, URI singleSignOnUrl, List<X509Certifi
       doc = SecureXml.parse(xml);
     } catch (IOException e) {
       throw new AirlockException(Kind.BAD_INPUT, source + " is not SAML metadata: " + e.getMessage(),
-          "export the IdP's SAML metadata (EntityDescriptor) again", e);
+          "export the IdP's SAML metadata (EntityDescriptor) again", e).with(NO_METADATA, "true");
     }
     Element root = doc.getDocumentElement();
     if (!MD.equals(root.getNamespaceURI()) || !"EntityDescriptor".equals(root.getLocalName())) {
       throw new AirlockException(Kind.BAD_INPUT, source + " is not a SAML EntityDescriptor",
-          "export the IdP's SAML metadata (EntityDescriptor) again");
+          "export the IdP's SAML metadata (EntityDescriptor) again").with(NO_METADATA, "true");
     }
     String entityId = root.getAttribute("entityID");
     NodeList idps = root.getElementsByTagNameNS(MD, "IDPSSODescriptor");
