@@ -555,6 +555,10 @@ class ConsoleIT {
     String stored = new String(java.util.Base64.getDecoder().decode(cluster.client().secrets().inNamespace(ns)
         .withName("airlock-license").get().getData().get("license.yaml")), StandardCharsets.UTF_8);
     assertThat(stored).contains("seats: 80");
+    // The same file again: nothing to store, and the page says so.
+    await(alice, By.id("license-file")).sendKeys(dir.resolve("acme-2.license").toAbsolutePath().toString());
+    alice.findElement(By.id("license-upload")).click();
+    assertThat(await(alice, By.id("done")).getText()).contains("is the stored one already: nothing changed");
   }
 
   @Test

@@ -485,6 +485,10 @@ final class ConsolePages {
             "upload the license for " + status.installation().product());
       }
       var stored = UserDirectory.license(server.client(), server.settings().namespace());
+      if (candidate.equals(stored)) {
+        return Web.Response.redirect("/console/license?done=" + flash("License " + candidate.id() + " ("
+            + candidate.customer() + ") is the stored one already: nothing changed."));
+      }
       if (stored != null && !stored.id().equals(candidate.id())) {
         var replace = dev.airlock.license.LicenseUpdates.check(stored, candidate, state);
         if (!replace.allowed()) {
