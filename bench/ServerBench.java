@@ -45,8 +45,9 @@ public class ServerBench {
   static final Map<String, String> USER_OF_CODE = new ConcurrentHashMap<>();
 
   public static void main(String[] args) throws Exception {
-    int users = Integer.parseInt(args[0]);
-    int perUser = Integer.parseInt(args[1]);
+    boolean kubectlMode = args[0].equals("kubectl");
+    int users = kubectlMode ? 1 : Integer.parseInt(args[0]);
+    int perUser = kubectlMode ? 1 : Integer.parseInt(args[1]);
     StringBuilder why = new StringBuilder();
     KubeBinaries bins = KubeBinaries.fromEnvironment(why).orElseThrow(() -> new IllegalStateException(why.toString()));
     Path dir = Files.createTempDirectory("server-bench");
@@ -108,6 +109,11 @@ public class ServerBench {
         }
       }
       server.publicUrl(URI.create(base));
+      if (kubectlMode) {
+        kubectlBench(base, op, client, dir, Path.of(args[1]), Path.of(args[2]), Integer.parseInt(args[3]));
+        server.close();
+        return;
+      }
       ExecutorService pool = Executors.newFixedThreadPool(users);
 
       List<Long> firstLogins = Collections.synchronizedList(new ArrayList<>());
@@ -154,6 +160,118 @@ public class ServerBench {
       System.out.printf("peak RSS of this JVM (server and %d client threads): %d MB%n", users, peakRssKb() / 1024);
       server.close();
     }
+  }
+
+  /**
+   * bench/kubectl.sh: kubectl through the kubeconfig airlock login writes (warm token cache) against kubectl with a
+   * static token of the same ServiceAccount; the plugin alone, cached, against a bare JVM; the plugin uncached (a
+   * server round trip with its TokenRequest); airlock --help against a bare JVM. Interleaved, in one run.
+   */
+  static void kubectlBench(String base, TestProvider op, KubernetesClient client, Path dir, Path launcher,
+      Path kubectl, int runs) throws Exception {
+    String session = login(base, op, "dev0", new ArrayList<>());
+    var config = client.getConfiguration();
+    String ca = config.getCaCertData() != null ? config.getCaCertData() : Base64.getEncoder().encodeToString(
+        Files.readAllBytes(Path.of(config.getCaCertFile())));
+    String cluster = "clusters:\n- name: c\n  cluster: {server: '" + config.getMasterUrl() + "', "
+        + "certificate-authority-data: " + ca + "}\ncontexts:\n- name: c\n  context: {cluster: c, user: u, namespace: "
+        + "dev-dev0}\ncurrent-context: c\n";
+    Path airlockCfg = dir.resolve("airlock.kubeconfig");
+    Files.writeString(airlockCfg, "apiVersion: v1\nkind: Config\n" + cluster + "users:\n- name: u\n  user:\n"
+        + "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: " + launcher + "\n"
+        + "      args: [kube-token, --server, '" + base + "']\n      env: [{name: AIRLOCK_SESSION, value: '" + session
+        + "'}]\n      interactiveMode: Never\n");
+    String token = client.serviceAccounts().inNamespace(NS).withName("user-dev0").tokenRequest(
+        new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder().withNewSpec()
+            .withExpirationSeconds(3600L).endSpec().build()).getStatus().getToken();
+    Path staticCfg = dir.resolve("static.kubeconfig");
+    Files.writeString(staticCfg, "apiVersion: v1\nkind: Config\n" + cluster + "users:\n- name: u\n  user: {token: "
+        + token + "}\n");
+    Path cache = dir.resolve("kube-cache");
+    Path hello = dir.resolve("hello");
+    Files.createDirectories(hello);
+    Files.writeString(hello.resolve("Hello.java"), "public class Hello { public static void main(String[] a) { "
+        + "System.out.println(\"{}\"); } }");
+    javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", hello.toString(),
+        hello.resolve("Hello.java").toString());
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Map<String, String> env = Map.of("AIRLOCK_KUBE_CACHE_DIR", cache.toString(), "AIRLOCK_SESSION", session);
+    // Each command under a shell of its own, as kubectl runs a plugin (the same shell cost for every side).
+    List<String> kStatic = List.of(kubectl.toString(), "--kubeconfig", staticCfg.toString(), "get", "pods");
+    List<String> kAirlock = List.of(kubectl.toString(), "--kubeconfig", airlockCfg.toString(), "get", "pods");
+    List<String> plugin = List.of("sh", "-c", "\"$0\" kube-token --server \"$1\"; exit $?", launcher.toString(), base);
+    List<String> bare = List.of("sh", "-c", "\"$0\" -cp \"$1\" Hello; exit $?", java, hello.toString());
+    List<String> help = List.of("sh", "-c", "\"$0\" --help; exit $?", launcher.toString());
+    timed(kAirlock, env); // warm the cache
+    long issuedBefore = auditCount(client, "kube-token");
+    List<Long> ts = new ArrayList<>();
+    List<Long> ta = new ArrayList<>();
+    for (int i = 0; i < runs; i++) {
+      ts.add(timed(kStatic, env));
+      ta.add(timed(kAirlock, env));
+    }
+    long requests = auditCount(client, "kube-token") - issuedBefore;
+    List<Long> pc = new ArrayList<>();
+    List<Long> hb = new ArrayList<>();
+    for (int i = 0; i < runs * 2; i++) {
+      pc.add(timed(plugin, env));
+      hb.add(timed(bare, env));
+    }
+    List<Long> pu = new ArrayList<>();
+    for (int i = 0; i < runs; i++) {
+      dev.airlock.io.TempTrees.delete(cache);
+      pu.add(timed(plugin, env));
+    }
+    List<Long> hp = new ArrayList<>();
+    List<Long> hb2 = new ArrayList<>();
+    for (int i = 0; i < Math.max(5, runs / 2); i++) {
+      hp.add(timed(help, env));
+      hb2.add(timed(bare, env));
+    }
+    System.out.printf("kubectl get pods, %d runs each, interleaved (%d cores)%n", runs,
+        Runtime.getRuntime().availableProcessors());
+    System.out.printf("  static token      p50 %6.1f ms%n", pct(ts, 50));
+    System.out.printf("  airlock (cached)  p50 %6.1f ms   ratio %.2f (goal <= 1.3); %d kube-token requests reached "
+        + "the server%n", pct(ta, 50), pct(ta, 50) / pct(ts, 50), requests);
+    System.out.printf("kube-token alone, cached: p50 %.1f ms p95 %.1f ms; bare JVM (Hello) p50 %.1f ms p95 %.1f ms;"
+        + " p95 ratio %.2f (goal <= 1.5)%n", pct(pc, 50), pct(pc, 95), pct(hb, 50), pct(hb, 95),
+        pct(pc, 95) / pct(hb, 95));
+    System.out.printf("kube-token alone, uncached (server round trip, TokenRequest): p50 %.1f ms (goal <= 300 ms)%n",
+        pct(pu, 50));
+    System.out.printf("airlock --help: median %.0f ms (goal < 300 ms); bare JVM %.0f ms; ratio %.1f%n", pct(hp, 50),
+        pct(hb2, 50), pct(hp, 50) / pct(hb2, 50));
+  }
+
+  static long timed(List<String> cmd, Map<String, String> env) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().putAll(env);
+    long a = System.nanoTime();
+    Process p = pb.start();
+    int code = p.waitFor();
+    long t = System.nanoTime() - a;
+    if (code != 0) {
+      throw new IllegalStateException(String.join(" ", cmd) + " exited " + code);
+    }
+    return t;
+  }
+
+  static double pct(List<Long> nanos, int p) {
+    List<Long> s = new ArrayList<>(nanos);
+    Collections.sort(s);
+    return s.get(Math.min(s.size() - 1, (int) Math.ceil(s.size() * p / 100.0) - 1)) / 1e6;
+  }
+
+  static long auditCount(KubernetesClient client, String action) {
+    long n = 0;
+    for (var cm : client.configMaps().inNamespace(NS).list().getItems()) {
+      if (cm.getMetadata().getName().startsWith("airlock-audit-") && cm.getData() != null
+          && cm.getData().get("events.jsonl") != null) {
+        n += cm.getData().get("events.jsonl").lines().filter(l -> l.contains("\"action\":\"" + action + "\""))
+            .count();
+      }
+    }
+    return n;
   }
 
   static void rbacRead(RbacStore store) {
