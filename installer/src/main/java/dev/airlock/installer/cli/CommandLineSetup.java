@@ -1,7 +1,7 @@
 package dev.airlock.installer.cli;
 
 import dev.airlock.error.AirlockException;
-import io.quarkus.picocli.runtime.PicocliCommandLineFactory;
+import io.quarkus.runtime.annotations.CommandLineArguments;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import java.io.PrintWriter;
@@ -19,8 +19,8 @@ import picocli.CommandLine;
 public class CommandLineSetup {
 
   @Produces
-  CommandLine commandLine(PicocliCommandLineFactory factory) {
-    CommandLine cl = factory.create();
+  CommandLine commandLine(CommandLine.IFactory factory, @CommandLineArguments String[] args) {
+    CommandLine cl = dev.airlock.installer.AirlockCommand.commandLine(factory, args);
     cl.setExecutionExceptionHandler(CommandLineSetup::handle);
     cl.setParameterExceptionHandler(CommandLineSetup::badArguments);
     cl.setExecutionStrategy(parsed -> {

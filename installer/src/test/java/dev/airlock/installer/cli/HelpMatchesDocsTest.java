@@ -34,7 +34,7 @@ class HelpMatchesDocsTest {
   /** Every command, by qualified name, with its long flags. */
   static Map<String, Set<String>> commands() {
     Map<String, Set<String>> out = new LinkedHashMap<>();
-    walk(new CommandLine(new AirlockCommand()), out);
+    walk(AirlockCommand.commandLine(CommandLine.defaultFactory(), null), out);
     return out;
   }
 
