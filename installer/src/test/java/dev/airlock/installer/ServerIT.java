@@ -578,6 +578,9 @@ class ServerIT {
     Cli.Run after = kubectl == null ? null : kubectl("alice", "-n", "dev-alice", "get", "pods");
     if (after != null) {
       assertThat(after.exit()).isNotZero();
+      // kubectl ran the plugin again after the API server's 401; the plugin asked the server, which refused.
+      System.out.println("kubectl after the revocation said: " + after.err());
+      assertThat(after.err()).contains("log in again");
     }
     Cli.Run logout = Cli.run(dir, "logout", "--kubeconfig", dir.resolve("bob.kubeconfig").toString());
     assertThat(logout.exit()).as(logout.toString()).isZero();
