@@ -32,7 +32,8 @@ public class AirlockCommand {
       dev.airlock.installer.server.ServerCommand.class, dev.airlock.installer.server.LoginCommand.class,
       dev.airlock.installer.server.LogoutCommand.class, dev.airlock.installer.server.WhoamiCommand.class,
       dev.airlock.installer.server.KubeTokenCommand.class, dev.airlock.installer.server.UsersCommand.class,
-      dev.airlock.installer.server.AuditCommand.class, dev.airlock.installer.server.NamespaceCommand.class);
+      dev.airlock.installer.server.AuditCommand.class, dev.airlock.installer.server.NamespaceCommand.class,
+      dev.airlock.installer.support.SupportBundleCommand.class, dev.airlock.installer.support.UsageCommand.class);
 
   /**
    * The command line for {@code args}: the subcommand they name is built in full (its options, mixins and nested

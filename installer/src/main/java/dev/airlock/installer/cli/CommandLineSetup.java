@@ -46,7 +46,9 @@ public class CommandLineSetup {
   /** Whether the command that ran (the innermost subcommand, where --output lives) asked for JSON. */
   static boolean wantsJson(CommandLine.ParseResult parsed) {
     for (CommandLine.ParseResult p = parsed; p != null; p = p.hasSubcommand() ? p.subcommand() : null) {
-      if (p.matchedOptionValue("--output", OutputOptions.Format.text) == OutputOptions.Format.json) {
+      // Any --output whose value is json (OutputOptions' format, or a command's own, such as usage report's).
+      Object format = p.matchedOptionValue("--output", null);
+      if (format != null && "json".equals(String.valueOf(format))) {
         return true;
       }
     }

@@ -104,7 +104,7 @@ public final class LocalControlPlane implements TestCluster {
         "--service-account-key-file=" + saPub, "--service-account-signing-key-file=" + saKey,
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         "--service-cluster-ip-range=" + SERVICE_RANGE, "--authorization-mode=Node,RBAC",
-        "--allow-privileged=true", "--profiling=false", "--v=0"),
+        "--allow-privileged=true", "--profiling=false", "--kubelet-preferred-address-types=InternalIP", "--v=0"),
         Map.of("POD_NAMESPACE", "kube-system", "POD_NAME", "kube-apiserver"));
 
     adminKubeconfig = kubeconfigFor("airlock-admin", List.of("system:masters"));
@@ -130,7 +130,7 @@ public final class LocalControlPlane implements TestCluster {
         "--bind-address=127.0.0.1", "--secure-port=0", "--leader-elect=false", "--kube-api-qps=500",
         "--kube-api-burst=1000", "--v=0"), Map.of());
 
-    kubelet = StandInKubelet.start(client, "stand-in-node");
+    kubelet = StandInKubelet.start(client, "stand-in-node", pki.server("stand-in-node", List.of("127.0.0.1")));
     waitFor("the default ServiceAccount", 60, () -> client.serviceAccounts().inNamespace("default")
         .withName("default").get() != null);
   }

@@ -77,7 +77,18 @@ public final class StandInKubelet implements AutoCloseable {
   }
 
   public static StandInKubelet start(KubernetesClient client, String node) {
+    return start(client, node, null);
+  }
+
+  /**
+   * Starts the stand-in; with {@code serving} (a certificate for 127.0.0.1) it also answers the kubelet API's log
+   * endpoint, so {@code kubectl logs} and the API's {@code pods/log} work through the API server.
+   */
+  public static StandInKubelet start(KubernetesClient client, String node, dev.airlock.testing.Pki.Issued serving) {
     StandInKubelet k = new StandInKubelet(client, node);
+    if (serving != null) {
+      k.serveLogs(serving);
+    }
     k.register();
     k.storageClass();
     k.work.scheduleAtFixedRate(k::heartbeat, 10, 10, TimeUnit.SECONDS);
@@ -151,7 +162,9 @@ public final class StandInKubelet implements AutoCloseable {
         .withNewNodeInfo().withKubeletVersion("v1.32.13").withKubeProxyVersion("v1.32.13")
         .withContainerRuntimeVersion("stand-in://1").withOperatingSystem("linux").withArchitecture("amd64")
         .withOsImage("airlock stand-in").withKernelVersion("n/a").withMachineID("stand-in").withSystemUUID(node)
-        .withBootID("stand-in").endNodeInfo().endStatus().build();
+        .withBootID("stand-in").endNodeInfo().withNewDaemonEndpoints().withNewKubeletEndpoint().withPort(
+            logs == null ? 10250 : logs.getAddress().getPort()).endKubeletEndpoint().endDaemonEndpoints().endStatus()
+        .build();
     client.nodes().resource(n).create();
     ZonedDateTime t = ZonedDateTime.now(ZoneOffset.UTC);
     client.leases().inNamespace("kube-node-lease").resource(new LeaseBuilder().withNewMetadata().withName(node)
@@ -329,10 +342,103 @@ public final class StandInKubelet implements AutoCloseable {
     });
   }
 
+  private com.sun.net.httpserver.HttpsServer logs;
+
+  /**
+   * The kubelet API's {@code GET /containerLogs/NS/POD/CONTAINER} (with {@code tailLines} and {@code limitBytes}),
+   * answered from the container's env: {@code FAKE_LOGS} (its text; {@code \n} is a line break) followed by
+   * {@code FAKE_LOG_BYTES} bytes of numbered lines, as a chatty process would write them. The API server connects
+   * with its own credentials and without checking this certificate (no --kubelet-certificate-authority).
+   */
+  private void serveLogs(dev.airlock.testing.Pki.Issued serving) {
+    try {
+      java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      char[] pw = "stand-in".toCharArray();
+      ks.setKeyEntry("kubelet", serving.key(), pw, new java.security.cert.Certificate[] {serving.certificate()});
+      javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
+          javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(ks, pw);
+      javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+      tls.init(kmf.getKeyManagers(), null, null);
+      logs = com.sun.net.httpserver.HttpsServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+      logs.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+      logs.createContext("/containerLogs/", x -> {
+        try (x) {
+          String[] parts = x.getRequestURI().getPath().split("/");
+          Map<String, String> q = new java.util.HashMap<>();
+          String query = x.getRequestURI().getRawQuery();
+          for (String kv : query == null ? new String[0] : query.split("&")) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) {
+              q.put(kv.substring(0, eq), java.net.URLDecoder.decode(kv.substring(eq + 1),
+                  java.nio.charset.StandardCharsets.UTF_8));
+            }
+          }
+          byte[] body = parts.length == 5 ? logOf(parts[2], parts[3], parts[4], q) : null;
+          if (body == null) {
+            x.sendResponseHeaders(404, -1);
+            return;
+          }
+          x.getResponseHeaders().set("Content-Type", "text/plain");
+          x.sendResponseHeaders(200, body.length == 0 ? -1 : body.length);
+          x.getResponseBody().write(body);
+        }
+      });
+      logs.start();
+    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("cannot serve the stand-in kubelet's log endpoint", e);
+    }
+  }
+
+  private byte[] logOf(String ns, String podName, String container, Map<String, String> q) {
+    Pod pod = client.pods().inNamespace(ns).withName(podName).get();
+    Container c = pod == null ? null : java.util.stream.Stream.concat(pod.getSpec().getContainers().stream(),
+        pod.getSpec().getInitContainers() == null ? java.util.stream.Stream.empty()
+            : pod.getSpec().getInitContainers().stream()).filter(x -> x.getName().equals(container)).findFirst()
+        .orElse(null);
+    if (c == null) {
+      return null;
+    }
+    StringBuilder text = new StringBuilder();
+    long generated = 0;
+    for (EnvVar e : c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()) {
+      if ("FAKE_LOGS".equals(e.getName()) && e.getValue() != null) {
+        text.append(e.getValue().replace("\\n", "\n"));
+        if (text.length() > 0 && text.charAt(text.length() - 1) != '\n') {
+          text.append('\n');
+        }
+      }
+      if ("FAKE_LOG_BYTES".equals(e.getName()) && e.getValue() != null) {
+        generated = Long.parseLong(e.getValue());
+      }
+    }
+    for (long n = 1; generated > 0; n++) {
+      String line = "line " + n + " of a chatty container, padded to look like a real log line ............\n";
+      text.append(line);
+      generated -= line.length();
+    }
+    String out = text.toString();
+    if (q.containsKey("tailLines")) {
+      List<String> lines = out.lines().toList();
+      int tail = Integer.parseInt(q.get("tailLines"));
+      out = lines.subList(Math.max(0, lines.size() - tail), lines.size()).stream().map(l -> l + "\n")
+          .collect(java.util.stream.Collectors.joining());
+    }
+    byte[] bytes = out.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (q.containsKey("limitBytes")) {
+      bytes = java.util.Arrays.copyOf(bytes, (int) Math.min(bytes.length, Long.parseLong(q.get("limitBytes"))));
+    }
+    return bytes;
+  }
+
   @Override
   public void close() {
     informers.forEach(SharedIndexInformer::close);
     work.shutdownNow();
+    if (logs != null) {
+      logs.stop(0);
+    }
   }
 
   /** The lease of the node, for tests that check the heartbeat. */
