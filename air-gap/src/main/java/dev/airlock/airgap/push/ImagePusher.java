@@ -521,9 +521,10 @@ public final class ImagePusher {
       for (BundleManifest.Signature sig : img.signatures()) {
         ManifestBlob m = manifestBlob(Digest.parse(sig.digest()));
         Set<Digest> sigBlobs = new LinkedHashSet<>();
-        addBlobs(m, img.ref() + " (" + sig.tag() + ")", sigBlobs, omitted, new LinkedHashSet<>());
+        Set<Digest> sigAssumed = new LinkedHashSet<>();
+        addBlobs(m, img.ref() + " (" + sig.tag() + ")", sigBlobs, omitted, sigAssumed);
         ImageReference at = new ImageReference(source.registry(), source.repository(), sig.tag(), null);
-        plans.add(new ImagePlan(at, repository, m, List.of(), sigBlobs, Set.of(), true));
+        plans.add(new ImagePlan(at, repository, m, List.of(), sigBlobs, sigAssumed, true));
       }
     }
     return plans;
