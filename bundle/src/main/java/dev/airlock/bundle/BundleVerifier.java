@@ -8,6 +8,7 @@ import dev.airlock.bundle.format.BundleManifest;
 import dev.airlock.bundle.format.BundleSignature;
 import dev.airlock.bundle.format.Checksums;
 import dev.airlock.bundle.format.TarIndex;
+import dev.airlock.bundle.supply.CarriedSignatures;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.AirlockException.Kind;
 import dev.airlock.keys.RevocationList;
@@ -61,9 +62,10 @@ public final class BundleVerifier {
    * @param entries entries checked
    * @param bytes content bytes hashed
    * @param revocations the root-signed revocation list the bundle ships, verified, or null
+   * @param signedImages images whose carried cosign signature verified offline against the bundle's image keys
    */
   public record Verified(BundleManifest manifest, String signerKeyId, String rootKeyId, int entries, long bytes,
-      RevocationList revocations) {}
+      RevocationList revocations, int signedImages) {}
 
   public Verified verify(Path path) {
     try (BundleFile file = BundleFile.open(path)) {
@@ -138,8 +140,14 @@ public final class BundleVerifier {
       // The list itself is root-signed; a bundle signed by a key its own list revokes is refused too.
       roots.withRevocations(revocations).verifyCertificate(signature.certificate(), head.manifest().created());
     }
+    // The images' own signatures, again, offline: against the keys the (now verified) bundle carries.
+    CarriedSignatures.Result signed = CarriedSignatures.verify(file, head.manifest());
+    if (signed.artifacts() > 0) {
+      events.info("image signatures verified: " + signed.images() + " images, " + signed.artifacts()
+          + " cosign signatures and attestations");
+    }
     return new Verified(head.manifest(), signature.keyId(), signature.certificate().issuer(), toHash.size(), total,
-        revocations);
+        revocations, signed.images());
   }
 
   private void hashAll(BundleFile file, List<TarIndex.Entry> entries, Checksums checksums) {

@@ -12,7 +12,10 @@ import dev.airlock.bundle.format.Checksums;
 import dev.airlock.bundle.format.Json;
 import dev.airlock.bundle.spec.BundleSpec;
 import dev.airlock.bundle.spec.BundleSpec.ComponentSpec;
+import dev.airlock.bundle.spec.ImagePolicy;
 import dev.airlock.bundle.spec.Mirror;
+import dev.airlock.bundle.supply.CosignKey;
+import dev.airlock.bundle.supply.ImageSignatures;
 import dev.airlock.error.AirlockException;
 import dev.airlock.error.AirlockException.Kind;
 import dev.airlock.keys.RevocationList;
@@ -70,10 +73,13 @@ public final class Bundler {
   private DeltaBase deltaBase;
   private Path serverApplication;
   private final List<EventHandler> handlers = new ArrayList<>();
+  /** The public keys of the spec's image policy, read before anything is fetched. */
+  private final List<CosignKey> imageKeys;
 
   private Bundler(BundleSpec spec) {
     this.spec = spec;
     this.platforms = spec.platforms();
+    this.imageKeys = spec.imagePolicy().keys().stream().map(CosignKey::read).toList();
   }
 
   public static Bundler from(BundleSpec spec) {
@@ -166,9 +172,19 @@ public final class Bundler {
 
   /** An image resolved to its manifests and blobs. */
   private record ResolvedImage(ImageReference ref, Digest digest, String mediaType, long size, List<String> platforms,
-      List<Digest> blobs, long topSize) {
+      List<Digest> blobs, long topSize, Digest sourceDigest, List<ImageSignatures.Found> signatures) {
+    ResolvedImage(ImageReference ref, Digest digest, String mediaType, long size, List<String> platforms,
+        List<Digest> blobs, long topSize) {
+      this(ref, digest, mediaType, size, platforms, blobs, topSize, digest, List.of());
+    }
+
     ResolvedImage withPlatforms(List<String> p) {
-      return new ResolvedImage(ref, digest, mediaType, size, p, blobs, topSize);
+      return new ResolvedImage(ref, digest, mediaType, size, p, blobs, topSize, sourceDigest, signatures);
+    }
+
+    ResolvedImage withSignatures(List<ImageSignatures.Found> s) {
+      return new ResolvedImage(ref, digest, mediaType, size, platforms, blobs, topSize, sourceDigest,
+          List.copyOf(s));
     }
   }
 
@@ -332,6 +348,15 @@ public final class Bundler {
     Map<Digest, byte[]> manifests = new LinkedHashMap<>();
     Map<Digest, BlobRef> blobs = new LinkedHashMap<>();
     ResolvedImage img = resolve(registry, ref, manifests, blobs, events);
+    // The signature covers the digest as the source serves it; a platform-filtered index has a new digest that
+    // no vendor signed, so its signature is looked for under the original digest (cosign signs the index).
+    List<ImageSignatures.Found> sigs = ImageSignatures.fetch(registry, ref, mirrored(ref), img.sourceDigest(),
+        spec.imagePolicy(), imageKeys, events);
+    for (ImageSignatures.Found f : sigs) {
+      manifests.put(f.digest(), f.manifest());
+      manifests.putAll(f.blobs());
+    }
+    img = img.withSignatures(sigs);
     if (img.platforms().isEmpty()) {
       img = img.withPlatforms(configPlatform(registry, img, manifests, blobs));
     }
@@ -434,7 +459,8 @@ public final class Bundler {
     manifests.put(topDigest, topBytes);
     imageBlobs.add(0, topDigest);
     size += topBytes.length;
-    return new ResolvedImage(ref, topDigest, top.mediaType(), size, plats, imageBlobs, topBytes.length);
+    return new ResolvedImage(ref, topDigest, top.mediaType(), size, plats, imageBlobs, topBytes.length, top.digest(),
+        List.of());
   }
 
   private long addManifestBlobs(RegistryClient.Manifest m, ImageReference from, Map<Digest, BlobRef> blobs,
@@ -626,6 +652,18 @@ public final class Bundler {
       RevocationList.parse(bytes, list.toString());
       smallEntries.put(BundleLayout.REVOCATIONS, bytes);
     }
+    BundleManifest.ImagePolicy policyDoc = null;
+    if (spec.imagePolicy().signatures() != ImagePolicy.Signatures.OFF) {
+      List<BundleManifest.Key> keyDocs = new ArrayList<>();
+      for (int i = 0; i < imageKeys.size(); i++) {
+        CosignKey k = imageKeys.get(i);
+        String entry = BundleLayout.IMAGE_KEYS_PREFIX + i + "-" + k.name();
+        smallEntries.put(entry, k.pem());
+        keyDocs.add(new BundleManifest.Key(entry, k.algorithm(), k.fingerprint()));
+      }
+      policyDoc = new BundleManifest.ImagePolicy(spec.imagePolicy().signatures().word(), keyDocs,
+          spec.imagePolicy().identities());
+    }
     smallEntries.put(BundleLayout.OCI_LAYOUT, BundleLayout.OCI_LAYOUT_CONTENT.getBytes(StandardCharsets.UTF_8));
     List<BundleManifest.Component> components = new ArrayList<>();
     for (ComponentSpec c : componentSpecs) {
@@ -661,6 +699,10 @@ public final class Bundler {
       List<Digest> all = new ArrayList<>(img.blobs());
       if (layout.containsKey(img.digest())) {
         all.addAll(layout.get(img.digest()).manifests().keySet());
+      }
+      for (ImageSignatures.Found f : img.signatures()) {
+        all.add(f.digest());
+        all.addAll(f.blobs().keySet());
       }
       for (Digest d : all) {
         if (!blobSizes.containsKey(d)) {
@@ -705,7 +747,10 @@ public final class Bundler {
       imageDocs.add(new BundleManifest.Image(i.ref().toString(), i.digest().toString(), i.mediaType(),
           i.platforms(), i.size(), i.blobs().stream().distinct().map(Digest::toString).toList(),
           c == null ? null : c.digest().toString(),
-          c == null ? null : c.manifests().keySet().stream().map(Digest::toString).toList()));
+          c == null ? null : c.manifests().keySet().stream().map(Digest::toString).toList(),
+          i.signatures().stream().map(f -> new BundleManifest.Signature(f.kind().word(), f.tag(),
+              i.sourceDigest().toString(), f.digest().toString(), f.mediaType(), f.blobs().keySet().stream().map(Digest::toString).toList(),
+              f.keys())).toList()));
     }
     BundleManifest manifest = new BundleManifest(BundleManifest.API_VERSION, BundleManifest.KIND, spec.name(),
         spec.version().toString(), spec.description(), spec.upgradesFrom().map(Object::toString).orElse(null),
@@ -714,7 +759,7 @@ public final class Bundler {
             spec.requirements().memory().orElse(null)),
         created, new BundleManifest.Builder("airlock", builderVersion), components, imageDocs,
         new BundleManifest.Totals(imageBytes, uniqueBytes, blobSizes.size()),
-        spec.revocations().isPresent() ? BundleLayout.REVOCATIONS : null, delta);
+        spec.revocations().isPresent() ? BundleLayout.REVOCATIONS : null, delta, policyDoc);
     byte[] manifestBytes = manifest.toBytes();
 
     Map<String, Digest> sums = new LinkedHashMap<>();

@@ -50,7 +50,7 @@ final class ServerComponent {
   /** Where the application lives in the image. */
   static final String APP_DIR = "/opt/airlock";
   /** The repository the image is named by inside the bundle; installs rewrite it to the company registry. */
-  static final String REPOSITORY = "airlock.dev/airlock/server";
+  static final String REPOSITORY = dev.airlock.bundle.format.BundleLayout.SERVER_IMAGE_REPOSITORY;
   private static final String CHART_RESOURCE = "server-chart/";
   private static final List<String> CHART_FILES = List.of("values.yaml", "templates/serviceaccount.yaml",
       "templates/rbac.yaml", "templates/upgrades.yaml", "templates/service.yaml", "templates/deployment.yaml");

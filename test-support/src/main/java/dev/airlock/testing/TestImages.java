@@ -92,6 +92,80 @@ public final class TestImages {
   }
 
   /**
+   * Pushes a single-platform image {@code repository:tag} of one layer holding {@code files}: absolute path in the
+   * image to the file on disk whose bytes it gets.
+   */
+  public Pushed pushFiles(String repositoryAndTag, Map<String, Path> files, String platform) {
+    String ref = registry.host() + "/" + repositoryAndTag;
+    try {
+      JibContainerBuilder b = Jib.fromScratch();
+      String[] p = platform.split("/");
+      b.setPlatforms(Set.of(new Platform(p[1], p[0])));
+      FileEntriesLayer.Builder layer = FileEntriesLayer.builder().setName("files");
+      files.forEach((path, file) -> layer.addEntry(file, AbsoluteUnixPath.get(path)));
+      b.addFileEntriesLayer(layer.build());
+      RegistryImage target = RegistryImage.named(ImageReference.parse(ref));
+      if (registry.username() != null) {
+        target.addCredential(registry.username(), registry.password());
+      }
+      Containerizer c = Containerizer.to(target)
+          .setAllowInsecureRegistries(true)
+          .setApplicationLayersCache(work.resolve("jib-cache"))
+          .setBaseImageLayersCache(work.resolve("jib-cache"))
+          .setToolName("airlock-tests");
+      return new Pushed(ref, b.containerize(c).getDigest().toString());
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot push test image " + ref + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Uploads a blob into {@code repository} (one monolithic PUT); returns its digest. */
+  public String pushBlob(String repository, byte[] bytes) {
+    String digest = "sha256:" + sha256(bytes);
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri("/v2/" + repository + "/blobs/uploads/"))
+        .POST(HttpRequest.BodyPublishers.noBody());
+    auth(b);
+    try {
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 202) {
+        throw new IllegalStateException("POST blob upload: HTTP " + r.statusCode() + " " + r.body());
+      }
+      String location = r.headers().firstValue("Location").orElseThrow();
+      URI put = location.startsWith("http") ? URI.create(location) : uri(location);
+      String sep = put.getQuery() == null ? "?" : "&";
+      HttpRequest.Builder pb = HttpRequest.newBuilder(URI.create(put + sep + "digest=" + digest))
+          .header("Content-Type", "application/octet-stream").PUT(HttpRequest.BodyPublishers.ofByteArray(bytes));
+      auth(pb);
+      HttpResponse<String> pr = http.send(pb.build(), HttpResponse.BodyHandlers.ofString());
+      if (pr.statusCode() != 201) {
+        throw new IllegalStateException("PUT blob " + digest + ": HTTP " + pr.statusCode() + " " + pr.body());
+      }
+      return digest;
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Writes a manifest at {@code repository:reference}; returns its digest. */
+  public String putManifest(String repository, String reference, byte[] bytes, String mediaType) {
+    put("/v2/" + repository + "/manifests/" + reference, bytes, mediaType);
+    return "sha256:" + sha256(bytes);
+  }
+
+  /** The manifest at {@code repository:reference}, or null when the registry has none. */
+  public byte[] manifestOrNull(String repository, String reference) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri("/v2/" + repository + "/manifests/" + reference)).header(
+        "Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json");
+    auth(b);
+    try {
+      HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+      return r.statusCode() == 200 ? r.body() : null;
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
    * Pushes one image per platform and then an OCI index over them at {@code repository:tag}. Returns the index.
    */
   public Pushed pushMultiArch(String repository, String tag, Map<String, List<Layer>> layersByPlatform) {

@@ -122,7 +122,12 @@ public final class ImagePusher {
    * the blobs the registry must already hold.
    */
   private record ImagePlan(ImageReference source, String repository, ManifestBlob top, List<ManifestBlob> children,
-      Set<Digest> blobs, Set<Digest> assumed) {}
+      Set<Digest> blobs, Set<Digest> assumed, boolean signature) {
+    ImagePlan(ImageReference source, String repository, ManifestBlob top, List<ManifestBlob> children,
+        Set<Digest> blobs, Set<Digest> assumed) {
+      this(source, repository, top, children, blobs, assumed, false);
+    }
+  }
 
   /**
    * For a delta bundle: refuses, writing nothing, when the target registry lacks a blob the bundle leaves out (so an
@@ -302,6 +307,9 @@ public final class ImagePusher {
     }
     List<Pushed> pushed = new ArrayList<>();
     for (ImagePlan p : all) {
+      if (p.signature()) {
+        continue;
+      }
       String tag = p.source().tag() == null ? "" : ":" + p.source().tag();
       pushed.add(new Pushed(p.source().toString(), registry + "/" + p.repository() + tag + "@" + p.top().digest(),
           p.top().digest().toString()));
@@ -508,6 +516,16 @@ public final class ImagePusher {
         addBlobs(top, img.ref(), blobs, omitted, assumed);
       }
       plans.add(new ImagePlan(source, repository, top, children, blobs, assumed));
+      // Cosign signatures and attestations go beside the image under their tag (sha256-<hex>.sig / .att), where
+      // cosign verify and admission controllers look for them.
+      for (BundleManifest.Signature sig : img.signatures()) {
+        ManifestBlob m = manifestBlob(Digest.parse(sig.digest()));
+        Set<Digest> sigBlobs = new LinkedHashSet<>();
+        Set<Digest> sigAssumed = new LinkedHashSet<>();
+        addBlobs(m, img.ref() + " (" + sig.tag() + ")", sigBlobs, omitted, sigAssumed);
+        ImageReference at = new ImageReference(source.registry(), source.repository(), sig.tag(), null);
+        plans.add(new ImagePlan(at, repository, m, List.of(), sigBlobs, sigAssumed, true));
+      }
     }
     return plans;
   }

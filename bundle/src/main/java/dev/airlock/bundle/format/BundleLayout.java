@@ -18,6 +18,10 @@ public final class BundleLayout {
   public static final String SIGNATURE = "airlock/signature.json";
   /** A root-signed list of revoked signing key ids the vendor ships to installers; optional. JSON. */
   public static final String REVOCATIONS = "airlock/revocations.json";
+  /** The public keys the images' cosign signatures are checked with ({@code bundle.yaml} imagePolicy.keys). PEM. */
+  public static final String IMAGE_KEYS_PREFIX = "airlock/image-keys/";
+  /** The repository of the airlock server image a bundle's build makes (covered by the bundle's own signature). */
+  public static final String SERVER_IMAGE_REPOSITORY = "airlock.dev/airlock/server";
   public static final String OCI_LAYOUT = "oci-layout";
   public static final String OCI_INDEX = "index.json";
   public static final String BLOBS_PREFIX = "blobs/sha256/";

@@ -26,12 +26,65 @@ import java.util.List;
  * @param totals sizes
  * @param revocations entry name of the revocation list the bundle ships, or null
  * @param delta for a delta bundle, what it leaves out; null for a full bundle
+ * @param imagePolicy what the images' cosign signatures were checked against, with the keys carried; null when the
+ *     spec had no policy
  */
 @JsonPropertyOrder({"apiVersion", "kind", "name", "version", "description", "upgradesFrom", "kubernetes",
-    "requirements", "created", "builder", "components", "images", "totals", "revocations", "delta"})
+    "requirements", "created", "builder", "components", "images", "totals", "revocations", "delta", "imagePolicy"})
 public record BundleManifest(String apiVersion, String kind, String name, String version, String description,
     String upgradesFrom, String kubernetes, Requirements requirements, Instant created, Builder builder,
-    List<Component> components, List<Image> images, Totals totals, String revocations, Delta delta) {
+    List<Component> components, List<Image> images, Totals totals, String revocations, Delta delta,
+    ImagePolicy imagePolicy) {
+
+  /** A manifest without an image policy. */
+  public BundleManifest(String apiVersion, String kind, String name, String version, String description,
+      String upgradesFrom, String kubernetes, Requirements requirements, Instant created, Builder builder,
+      List<Component> components, List<Image> images, Totals totals, String revocations, Delta delta) {
+    this(apiVersion, kind, name, version, description, upgradesFrom, kubernetes, requirements, created, builder,
+        components, images, totals, revocations, delta, null);
+  }
+
+  /**
+   * The image policy the bundle was built with.
+   *
+   * @param signatures {@code required}, {@code optional} or {@code off}
+   * @param keys the public keys carried in the bundle
+   * @param identities repository patterns a signed payload must name; empty: any
+   */
+  public record ImagePolicy(String signatures, List<Key> keys, List<String> identities) {
+    public ImagePolicy {
+      keys = keys == null ? List.of() : List.copyOf(keys);
+      identities = identities == null ? List.of() : List.copyOf(identities);
+    }
+  }
+
+  /**
+   * A public key images are signed with.
+   *
+   * @param entry the bundle entry holding its PEM
+   * @param algorithm {@code ecdsa-p256} or {@code ed25519}
+   * @param fingerprint {@code sha256:} of its SubjectPublicKeyInfo, 16 hex digits
+   */
+  public record Key(String entry, String algorithm, String fingerprint) {}
+
+  /**
+   * A cosign signature or attestation carried with an image.
+   *
+   * @param kind {@code signature} or {@code attestation}
+   * @param tag where it is pushed beside the image: {@code sha256-<hex>.sig} or {@code .att}
+   * @param subject the image digest it signs: the image's, or for an index reduced by --platform the original's
+   * @param digest its manifest's digest
+   * @param mediaType its manifest's media type
+   * @param blobs its config and layers
+   * @param keys fingerprints of the keys it verified with at build
+   */
+  public record Signature(String kind, String tag, String subject, String digest, String mediaType, List<String> blobs,
+      List<String> keys) {
+    public Signature {
+      blobs = blobs == null ? List.of() : List.copyOf(blobs);
+      keys = keys == null ? List.of() : List.copyOf(keys);
+    }
+  }
 
   public static final String API_VERSION = "airlock.dev/v1alpha1";
   public static final String KIND = "BundleManifest";
@@ -85,14 +138,24 @@ public record BundleManifest(String apiVersion, String kind, String name, String
    * @param layoutDigest for Docker schema-2 images, the digest of the OCI-typed copy that index.json names (OCI
    *     layout readers accept only OCI types); null when the image is OCI already
    * @param layoutBlobs the manifests of that copy
+   * @param signatures the cosign signatures and attestations carried with it
    */
-  @JsonPropertyOrder({"ref", "digest", "mediaType", "platforms", "size", "blobs", "layoutDigest", "layoutBlobs"})
+  @JsonPropertyOrder({"ref", "digest", "mediaType", "platforms", "size", "blobs", "layoutDigest", "layoutBlobs",
+      "signatures"})
   public record Image(String ref, String digest, String mediaType, List<String> platforms, long size,
-      List<String> blobs, String layoutDigest, List<String> layoutBlobs) {
+      List<String> blobs, String layoutDigest, List<String> layoutBlobs,
+      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY)
+      List<Signature> signatures) {
     public Image {
       platforms = platforms == null ? List.of() : List.copyOf(platforms);
       blobs = blobs == null ? List.of() : List.copyOf(blobs);
       layoutBlobs = layoutBlobs == null ? List.of() : List.copyOf(layoutBlobs);
+      signatures = signatures == null ? List.of() : List.copyOf(signatures);
+    }
+
+    public Image(String ref, String digest, String mediaType, List<String> platforms, long size, List<String> blobs,
+        String layoutDigest, List<String> layoutBlobs) {
+      this(ref, digest, mediaType, platforms, size, blobs, layoutDigest, layoutBlobs, List.of());
     }
   }
 

@@ -25,11 +25,12 @@ import java.util.Optional;
  * @param revocations a root-signed list of revoked signing keys to ship to installers, if any
  * @param specFile where the spec was read from
  * @param server how to build the airlock server component this bundle carries; empty: the bundle carries none
+ * @param imagePolicy what every image's cosign signatures must satisfy ({@link ImagePolicy#off()} without one)
  */
 public record BundleSpec(String name, SemVer version, String description, Optional<VersionRange> upgradesFrom,
     Optional<VersionRange> kubernetes, Requirements requirements, List<Mirror> mirrors, List<Platform> platforms,
     List<ComponentSpec> components, List<ImageReference> images, Optional<Path> revocations, Path specFile,
-    Optional<ServerSpec> server) {
+    Optional<ServerSpec> server, ImagePolicy imagePolicy) {
 
   public static final String API_VERSION = "airlock.dev/v1alpha1";
   public static final String KIND = "Bundle";
@@ -39,6 +40,16 @@ public record BundleSpec(String name, SemVer version, String description, Option
     platforms = List.copyOf(platforms);
     components = List.copyOf(components);
     images = List.copyOf(images);
+    imagePolicy = imagePolicy == null ? ImagePolicy.off() : imagePolicy;
+  }
+
+  /** A spec without an image policy. */
+  public BundleSpec(String name, SemVer version, String description, Optional<VersionRange> upgradesFrom,
+      Optional<VersionRange> kubernetes, Requirements requirements, List<Mirror> mirrors, List<Platform> platforms,
+      List<ComponentSpec> components, List<ImageReference> images, Optional<Path> revocations, Path specFile,
+      Optional<ServerSpec> server) {
+    this(name, version, description, upgradesFrom, kubernetes, requirements, mirrors, platforms, components, images,
+        revocations, specFile, server, ImagePolicy.off());
   }
 
   /** A spec whose bundle carries no airlock server. */
@@ -53,7 +64,7 @@ public record BundleSpec(String name, SemVer version, String description, Option
     List<Mirror> all = new java.util.ArrayList<>(more);
     all.addAll(mirrors);
     return new BundleSpec(name, version, description, upgradesFrom, kubernetes, requirements, all, platforms,
-        components, images, revocations, specFile, server);
+        components, images, revocations, specFile, server, imagePolicy);
   }
 
   /**

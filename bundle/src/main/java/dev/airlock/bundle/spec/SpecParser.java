@@ -83,7 +83,7 @@ public final class SpecParser {
     }
     Fields top = new Fields(root, "");
     top.allow("apiVersion", "kind", "name", "version", "description", "upgradesFrom", "kubernetes", "requirements",
-        "mirrors", "platforms", "components", "images", "revocations", "server");
+        "mirrors", "platforms", "components", "images", "revocations", "server", "imagePolicy");
     String apiVersion = top.requiredString("apiVersion");
     if (!apiVersion.equals(BundleSpec.API_VERSION)) {
       throw error(top.node("apiVersion"), "apiVersion", "is '" + apiVersion + "'; this airlock reads "
@@ -176,8 +176,44 @@ public final class SpecParser {
       }
       server = Optional.of(new BundleSpec.ServerSpec(baseImage, platform, ns));
     }
+    ImagePolicy imagePolicy = top.has("imagePolicy") ? imagePolicy(top.child("imagePolicy")) : ImagePolicy.off();
     return new BundleSpec(name, version, description, upgradesFrom, kubernetes, requirements, mirrors, platforms,
-        components, images, revocations, file, server);
+        components, images, revocations, file, server, imagePolicy);
+  }
+
+  private ImagePolicy imagePolicy(Fields p) {
+    p.allow("signatures", "keys", "identities");
+    String mode = p.requiredString("signatures");
+    ImagePolicy.Signatures signatures = switch (mode) {
+      case "required" -> ImagePolicy.Signatures.REQUIRED;
+      case "optional" -> ImagePolicy.Signatures.OPTIONAL;
+      case "off" -> ImagePolicy.Signatures.OFF;
+      default -> throw error(p.node("signatures"), "imagePolicy.signatures", "is '" + mode
+          + "'; it must be required, optional or off");
+    };
+    List<Path> keys = new ArrayList<>();
+    for (Node k : p.list("keys")) {
+      Path key = resolve(scalar(k, "imagePolicy.keys"));
+      if (!Files.isRegularFile(key)) {
+        throw error(k, "imagePolicy.keys", key + " does not exist");
+      }
+      wrap(k, "imagePolicy.keys", () -> dev.airlock.bundle.supply.CosignKey.read(key));
+      keys.add(key);
+    }
+    if (signatures != ImagePolicy.Signatures.OFF && keys.isEmpty()) {
+      throw error(p.node("signatures"), "imagePolicy.keys", "is missing or empty; signatures: " + mode
+          + " needs the public keys (PEM) the images are signed with");
+    }
+    List<String> identities = new ArrayList<>();
+    for (Node i : p.list("identities")) {
+      String id = scalar(i, "imagePolicy.identities");
+      if (id.isBlank() || id.contains("://") || id.contains(" ")) {
+        throw error(i, "imagePolicy.identities", "'" + id + "' is not a repository pattern (e.g. "
+            + "registry.example.com/acme/*); keyless (Fulcio) identities are not supported");
+      }
+      identities.add(id);
+    }
+    return new ImagePolicy(signatures, keys, identities);
   }
 
   private ComponentSpec component(Node node, String path) {

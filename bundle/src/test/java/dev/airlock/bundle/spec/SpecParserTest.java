@@ -76,4 +76,26 @@ class SpecParserTest {
     assertError(HEAD.replace("Bundle", "Package") + "components: []\n", "2: kind is 'Package'");
     assertError("key: [unclosed\n", "2: not valid YAML");
   }
+
+  @Test
+  void imagePolicy_parses_andItsErrorsNameFieldAndLine() throws IOException {
+    String comp = "components:\n  - name: a\n    chart: {path: charts/a}\n";
+    java.security.KeyPair k = dev.airlock.testing.CosignSigner.ed25519();
+    Files.writeString(dir.resolve("cosign.pub"), dev.airlock.testing.CosignSigner.publicPem(k));
+    Files.writeString(dir.resolve("bad.pub"), "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
+    BundleSpec s = SpecParser.parse(spec(HEAD + comp + "imagePolicy:\n  signatures: required\n  keys: [cosign.pub]\n"
+        + "  identities: ['registry.example.com/acme/*']\n"));
+    assertThat(s.imagePolicy().signatures()).isEqualTo(ImagePolicy.Signatures.REQUIRED);
+    assertThat(s.imagePolicy().keys()).containsExactly(dir.resolve("cosign.pub"));
+    assertThat(s.imagePolicy().identities()).containsExactly("registry.example.com/acme/*");
+    assertThat(SpecParser.parse(spec(HEAD + comp)).imagePolicy().signatures()).isEqualTo(ImagePolicy.Signatures.OFF);
+    assertError(HEAD + comp + "imagePolicy:\n  signatures: required\n  keys: [cosign.pub]\n  rekor: true\n",
+        "11: imagePolicy.rekor is not a known field (known: signatures, keys, identities)");
+    assertError(HEAD + comp + "imagePolicy:\n  signatures: always\n", "9: imagePolicy.signatures is 'always'");
+    assertError(HEAD + comp + "imagePolicy:\n  signatures: required\n", "9: imagePolicy.keys is missing or empty");
+    assertError(HEAD + comp + "imagePolicy:\n  signatures: optional\n  keys: [missing.pub]\n",
+        "10: imagePolicy.keys " + dir.resolve("missing.pub") + " does not exist");
+    assertError(HEAD + comp + "imagePolicy:\n  signatures: optional\n  keys: [bad.pub]\n",
+        "10: imagePolicy.keys: image key bad.pub cannot be used");
+  }
 }

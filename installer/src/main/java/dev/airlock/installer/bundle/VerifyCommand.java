@@ -26,13 +26,16 @@ public class VerifyCommand implements Callable<Integer> {
   public Integer call() {
     Console console = new Console(output);
     BundleVerifier.Verified v = new BundleVerifier(trust.roots(), Clock.systemUTC(), console).verify(file);
-    console.result(String.format("%s: OK — %s %s, signed by key %s (root %s), %d entries, %s checked", file,
+    String images = v.manifest().imagePolicy() == null ? "" : String.format(", %d of %d images' cosign signatures "
+        + "verified offline (imagePolicy %s)", v.signedImages(), v.manifest().images().size(),
+        v.manifest().imagePolicy().signatures());
+    console.result(String.format("%s: OK — %s %s, signed by key %s (root %s), %d entries, %s checked%s", file,
         v.manifest().name(), v.manifest().version(), v.signerKeyId(), v.rootKeyId(), v.entries(),
-        Console.bytes(v.bytes())),
+        Console.bytes(v.bytes()), images),
         Console.JSON.createObjectNode().put("file", file.toString()).put("valid", true)
             .put("name", v.manifest().name()).put("version", v.manifest().version())
             .put("signer", v.signerKeyId()).put("root", v.rootKeyId()).put("entries", v.entries())
-            .put("bytes", v.bytes()));
+            .put("bytes", v.bytes()).put("signedImages", v.signedImages()));
     return 0;
   }
 }
