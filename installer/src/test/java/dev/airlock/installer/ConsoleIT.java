@@ -69,7 +69,7 @@ class ConsoleIT {
         - name: console-admin
           allow:
             - {namespaces: ["dev-{{user}}"], resources: ["*"], verbs: ["*"]}
-          platform: [view, install, upgrade, rollback, license, sso, roles, users, audit]
+          platform: [view, install, upgrade, rollback, license, sso, roles, users, audit, support]
         - name: viewer
           allow:
             - {namespaces: ["dev-{{user}}"], resources: ["pods"], verbs: [get, list]}
@@ -632,6 +632,25 @@ class ConsoleIT {
     JsonNode line = JSON.readTree(String.valueOf(exported).lines().findFirst().orElseThrow());
     assertThat(line.path("action").asText()).isEqualTo("revoke");
     assertThat(line.path("hash").asText()).hasSize(64);
+
+    // A support bundle from the console: collected by the server, downloaded, its usage report verifies.
+    alice.get(url + "/console/support");
+    await(alice, By.id("download"));
+    shot(alice, "support");
+    Object b64 = ((JavascriptExecutor) alice).executeAsyncScript("const done = arguments[arguments.length - 1];"
+        + "fetch('/console/support/download?since=2h').then(r => r.arrayBuffer()).then(buf => {"
+        + "  const bytes = new Uint8Array(buf); let s = '';"
+        + "  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));"
+        + "  done(btoa(s)); });");
+    Path support = dir.resolve("console-support.tar.gz");
+    Files.write(support, java.util.Base64.getDecoder().decode(String.valueOf(b64)));
+    Cli.Run inspect = Cli.run(dir, "support-bundle", "inspect", support.toString());
+    assertThat(inspect.exit()).as(inspect.toString()).isZero();
+    assertThat(inspect.out()).contains("airlock/installation.json", "airlock/usage-report.json",
+        "redaction-report.json");
+    Cli.Run verified = Cli.run(dir, "usage", "verify", support.toString());
+    assertThat(verified.exit()).as(verified.toString()).isZero();
+    assertThat(verified.out()).contains("signature valid", "every figure follows from");
   }
 
   @Test

@@ -591,6 +591,26 @@ class ServerIT {
   @Test
   @Order(9)
   void everyActionIsAudited_andEditingAStoredEventBreaksTheChainThere() throws Exception {
+    // The vendor's view first, while the chain is whole: a support bundle with its signed usage report, checked.
+    Cli.Run support = Cli.run(dir, "support-bundle", "--kubeconfig", cluster.kubeconfig().toString(), "--namespace",
+        ns, "--since", "1h", "-o", "support.tar.gz");
+    assertThat(support.exit()).as(support.toString()).isZero();
+    assertThat(support.out()).contains("support bundle", "secrets redacted");
+    Cli.Run usage = Cli.run(dir, "usage", "verify", "support.tar.gz");
+    assertThat(usage.exit()).as(usage.toString()).isZero();
+    assertThat(usage.out()).contains("signature valid", "every figure follows from");
+    Cli.Run report = Cli.run(dir, "usage", "report", "--kubeconfig", cluster.kubeconfig().toString(), "--namespace",
+        ns, "-o", "usage.json");
+    assertThat(report.exit()).as(report.toString()).isZero();
+    JsonNode signed = JSON.readTree(Files.readString(dir.resolve("usage.json")));
+    assertThat(signed.path("report").path("distinctUsers").asInt()).isGreaterThanOrEqualTo(2);
+    assertThat(signed.path("report").path("loginsByConnector").has("corp-oidc")).isTrue();
+    Files.writeString(dir.resolve("usage-edited.json"), Files.readString(dir.resolve("usage.json")).replaceFirst(
+        "\"peakSeats\" : \\d+", "\"peakSeats\" : 99"));
+    Cli.Run edited = Cli.run(dir, "usage", "verify", "usage-edited.json", "--support-bundle", "support.tar.gz");
+    assertThat(edited.exit()).isEqualTo(10);
+    assertThat(edited.err()).contains("signature does not match its content");
+
     Cli.Run export = Cli.run(dir, "audit", "export", "--kubeconfig", cluster.kubeconfig().toString(), "--namespace",
         ns, "--output", "json");
     assertThat(export.exit()).as(export.toString()).isZero();

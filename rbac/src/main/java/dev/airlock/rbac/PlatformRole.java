@@ -17,7 +17,7 @@ public record PlatformRole(String name, String description, List<KubeRule> allow
 
   /** The platform permissions there are. */
   public static final List<String> PERMISSIONS = List.of("view", "install", "upgrade", "rollback", "license", "sso",
-      "roles", "users", "audit");
+      "roles", "users", "audit", "support");
 
   public PlatformRole {
     allow = List.copyOf(allow);

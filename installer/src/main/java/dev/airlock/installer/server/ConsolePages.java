@@ -73,6 +73,8 @@ final class ConsolePages {
     web.on("POST", "/console/users/([^/]+)/revoke", r -> page(r, "users", (s, p) -> revoke(r, s)));
     web.on("GET", "/console/audit", r -> page(r, "audit", this::audit));
     web.on("GET", "/console/audit/export", r -> page(r, "audit", (s, p) -> exportAudit(r)));
+    web.on("GET", "/console/support", r -> page(r, "support", (v, p) -> html(200, "support", base(v, "support"))));
+    web.on("GET", "/console/support/download", r -> page(r, "support", (v, p) -> supportBundle(r, v)));
     web.on("GET", "/console/license", r -> page(r, "view", this::license));
     web.on("POST", "/console/license", r -> page(r, "license", (v, p) -> uploadLicense(r, v)));
     web.on("GET", "/console/roles", r -> page(r, "view", this::roles));
@@ -95,6 +97,10 @@ final class ConsolePages {
 
     public boolean mayAudit() {
       return permissions.contains("audit");
+    }
+
+    public boolean maySupport() {
+      return permissions.contains("support");
     }
 
     public boolean mayEditRoles() {
@@ -433,6 +439,41 @@ final class ConsolePages {
     }
     return new Web.Response(200, "application/x-ndjson", lines.toString().getBytes(StandardCharsets.UTF_8),
         Map.of("Content-Disposition", "attachment; filename=\"airlock-audit.jsonl\""));
+  }
+
+  /**
+   * A support bundle collected now with the server's own credentials (what its ServiceAccount may not read is
+   * listed in the bundle's errors.json), written to a temporary file and sent as a download, then deleted. Audited.
+   */
+  private Web.Response supportBundle(Web.Request r, Viewer v) throws IOException {
+    java.time.Duration since = dev.airlock.text.Durations.parseFlag(r.query.getOrDefault("since", "24h").strip())
+        .orElseThrow(() -> new AirlockException(Kind.BAD_INPUT, "'" + r.query.get("since") + "' is not a duration",
+            "e.g. 24h or 7d"));
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("airlock-support", ".tar.gz");
+    try {
+      KubeTarget kube = KubeTarget.reading(server.client(), actor(v));
+      String ns = server.settings().namespace();
+      java.time.Clock clock = server.clock();
+      var result = dev.airlock.deploy.support.SupportBundle.collect(kube, new dev.airlock.deploy.support.SupportBundle
+          .Options(ns, clock.instant().minus(since), dev.airlock.deploy.support.SupportBundle.DEFAULT_LOG_CAP,
+          dev.airlock.deploy.support.Redactor.builtIn(), dev.airlock.installer.BuildInfo.version()),
+          () -> UsageReports.forSupportBundle(kube, ns, clock), file, e -> { }, clock);
+      server.audit().record(AuditLog.Event.of(actor(v), "support-bundle", ns, "collected", "console "
+          + r.remote()).with("files", result.files()).with("errors", result.errors().size()));
+      String name = "airlock-support-" + dev.airlock.text.Times.format(clock.instant()).replace(' ', 'T')
+          .replace(":", "") + ".tar.gz";
+      return new Web.Response(200, "application/gzip", new byte[0], Map.of("Content-Disposition",
+          "attachment; filename=\"" + name + "\""), out -> {
+            try {
+              java.nio.file.Files.copy(file, out);
+            } finally {
+              java.nio.file.Files.deleteIfExists(file);
+            }
+          });
+    } catch (RuntimeException e) {
+      java.nio.file.Files.deleteIfExists(file);
+      throw e;
+    }
   }
 
   private Web.Response license(Viewer v, Map<String, String> params) {

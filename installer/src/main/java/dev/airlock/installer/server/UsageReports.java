@@ -108,6 +108,28 @@ public final class UsageReports {
     return r;
   }
 
+  /** Where the airlock server keeps its audit log and keys: its component's namespace, else the installation's. */
+  public static String serverNamespace(dev.airlock.kube.KubeTarget kube, String installation) {
+    dev.airlock.deploy.State s = new dev.airlock.deploy.StateStore(kube, installation).load().orElse(null);
+    return s == null || s.installation() == null ? installation : s.installation().component("airlock-server")
+        .map(dev.airlock.deploy.State.Component::namespace).orElse(installation);
+  }
+
+  /** The signed report of the last 30 days, as a support bundle carries it ({@code airlock/usage-report.json}). */
+  public static Map<String, byte[]> forSupportBundle(dev.airlock.kube.KubeTarget kube, String installation,
+      java.time.Clock clock) {
+    String ns = serverNamespace(kube, installation);
+    LocalDate to = clock.instant().atZone(ZoneOffset.UTC).toLocalDate();
+    List<Map<String, Object>> events = new AuditLog(kube.client(), ns, clock, null).export(null);
+    Map<String, Object> report = compute(events, to.minusDays(29), to, installation);
+    try {
+      return Map.of("airlock/usage-report.json", CANONICAL.writerWithDefaultPrettyPrinter().writeValueAsBytes(
+          sign(kube.client(), ns, report)));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The report signed with the server's key in {@code namespace}: {@code {report, signature}}. */
   public static ObjectNode sign(KubernetesClient client, String namespace, Map<String, Object> report) {
     ServerKeys keys = ServerKeys.load(client, namespace);

@@ -74,7 +74,7 @@ public class SupportBundleCommand implements Callable<Integer> {
     Clock clock = Clock.systemUTC();
     try (KubeTarget kube = cluster.connect()) {
       SupportBundle.Result r = SupportBundle.collect(kube, new SupportBundle.Options(cluster.namespace,
-          clock.instant().minus(since), logCap, redactor, BuildInfo.version()), () -> usage(kube, clock), out,
+          clock.instant().minus(since), logCap, redactor, BuildInfo.version()), () -> UsageReports.forSupportBundle(kube, cluster.namespace, clock), out,
           console, clock);
       int replaced = r.redactions().stream().mapToInt(Redactor.Replacement::count).sum();
       console.result("support bundle " + r.file() + ": " + r.files() + " files, " + r.bytes() + " bytes; "
@@ -83,27 +83,6 @@ public class SupportBundleCommand implements Callable<Integer> {
           r.bytes(), r.errors(), replaced));
       return 0;
     }
-  }
-
-  /** The signed usage report of the last 30 days, for the bundle. */
-  private Map<String, byte[]> usage(KubeTarget kube, Clock clock) {
-    String ns = serverNamespace(kube, cluster.namespace);
-    LocalDate to = clock.instant().atZone(ZoneOffset.UTC).toLocalDate();
-    var events = new AuditLog(kube.client(), ns, clock, null).export(null);
-    var report = UsageReports.compute(events, to.minusDays(29), to, cluster.namespace);
-    try {
-      return Map.of("airlock/usage-report.json", Console.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(
-          UsageReports.sign(kube.client(), ns, report)));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** Where the airlock server keeps its audit log and keys: its component's namespace, else the installation's. */
-  public static String serverNamespace(KubeTarget kube, String namespace) {
-    State s = new StateStore(kube, namespace).load().orElse(null);
-    return s == null || s.installation() == null ? namespace : s.installation().component("airlock-server")
-        .map(State.Component::namespace).orElse(namespace);
   }
 
   /** {@code airlock support-bundle inspect FILE}. */

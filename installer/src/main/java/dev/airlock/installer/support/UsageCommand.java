@@ -69,7 +69,7 @@ public class UsageCommand {
       }
       String text;
       try (KubeTarget kube = cluster.connect()) {
-        String ns = SupportBundleCommand.serverNamespace(kube, cluster.namespace);
+        String ns = UsageReports.serverNamespace(kube, cluster.namespace);
         List<Map<String, Object>> events = new AuditLog(kube.client(), ns, clock, null).export(null);
         Map<String, Object> report = UsageReports.compute(events, first, last, cluster.namespace);
         if (format.equals("json")) {
