@@ -558,7 +558,10 @@ class ConsoleIT {
     // The same file again: nothing to store, and the page says so.
     await(alice, By.id("license-file")).sendKeys(dir.resolve("acme-2.license").toAbsolutePath().toString());
     alice.findElement(By.id("license-upload")).click();
-    assertThat(await(alice, By.id("done")).getText()).contains("is the stored one already: nothing changed");
+    // The page is replaced by the answer's page: wait for its notice, not the one before.
+    new WebDriverWait(alice, Duration.ofSeconds(20)).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .ignoring(org.openqa.selenium.NoSuchElementException.class).until(d -> d.findElement(By.id("done")).getText()
+        .contains("is the stored one already: nothing changed"));
   }
 
   @Test

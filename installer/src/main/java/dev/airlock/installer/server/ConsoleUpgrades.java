@@ -91,9 +91,10 @@ final class ConsoleUpgrades {
     } catch (NumberFormatException e) {
       throw new AirlockException(Kind.BAD_INPUT, "a chunk needs ?offset=N", "upload from the console's page");
     }
-    try (var in = r.exchange.getRequestBody()) {
-      return Web.Response.json(uploadJson(ops.uploads().append(r.param(0), ConsolePages.actor(v), offset, in)));
-    }
+    // Not closed here: a chunk refused before its body is read (a wrong offset) must leave the body for Web.send to
+    // read, or the JDK server drops the connection (and the client's answer) over the unread rest.
+    var in = r.exchange.getRequestBody();
+    return Web.Response.json(uploadJson(ops.uploads().append(r.param(0), ConsolePages.actor(v), offset, in)));
   }
 
   private Web.Response review(Web.Request r, ConsolePages.Viewer v) {

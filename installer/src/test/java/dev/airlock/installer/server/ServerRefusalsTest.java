@@ -221,6 +221,41 @@ class ServerRefusalsTest {
   }
 
   @Test
+  void chunksAtTheWrongOffset_orWithoutTheFormToken_areAnswered_notReset_onOneConnection() throws Exception {
+    String admin = server.sessions().create("admin", List.of(), "break-glass", clock.instant().plus(Duration.ofHours(1)),
+        true).credential();
+    var http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+    server.consoleOperations(dev.airlock.kube.KubeTarget.reading(cluster.client(), "test"),
+        dev.airlock.keys.TrustedRoots.of(List.of()), secrets.resolve("uploads"));
+    String base = "http://127.0.0.1:" + server.port();
+    String csrf = ConsolePages.csrf(admin);
+    var begin = http.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "/console/upgrade/uploads"))
+        .header("Cookie", ConsolePages.COOKIE + "=" + admin).header("X-Airlock-CSRF", csrf).header("Content-Type",
+            "application/x-www-form-urlencoded").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+            "name=x.airlock&size=" + (3 << 20) + "&modified=1")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(begin.statusCode()).as(begin.body()).isEqualTo(200);
+    String id = new com.fasterxml.jackson.databind.ObjectMapper().readTree(begin.body()).path("id").asText();
+    for (int i = 0; i < 2; i++) {
+      var chunk = http.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "/console/upgrade/uploads/" + id
+          + "?offset=0")).header("Cookie", ConsolePages.COOKIE + "=" + admin).header("X-Airlock-CSRF", csrf).PUT(
+          java.net.http.HttpRequest.BodyPublishers.ofByteArray(new byte[1 << 20])).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(chunk.statusCode()).as(chunk.body()).isEqualTo(i == 0 ? 200 : 409);
+    }
+    var forged = http.send(java.net.http.HttpRequest.newBuilder(URI.create(base + "/console/upgrade/uploads/" + id
+        + "?offset=" + (1 << 20))).header("Cookie", ConsolePages.COOKIE + "=" + admin).PUT(java.net.http.HttpRequest
+        .BodyPublishers.ofByteArray(new byte[10])).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(forged.statusCode()).isEqualTo(403);
+    var r = http.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+        + "/console/upgrade/uploads/0123456789abcdef01234567?offset=0")).header("Cookie", ConsolePages.COOKIE + "="
+        + admin).PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(new byte[10])).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(403);
+    assertThat(r.body()).contains("token does not match");
+  }
+
+  @Test
   void theLoginPage_showsTheConnectorsDisplayName() throws Exception {
     Answer login = http("127.0.0.1", "GET", "/console/login", Map.of(), null);
     assertThat(login.body()).contains(">Corp Login</a>").contains("href=\"/console/login?connector=corp\"");
