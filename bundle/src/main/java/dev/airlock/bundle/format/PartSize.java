@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
  */
 public record PartSize(long bytes) {
 
-  /** Smaller parts would only multiply files; tests use a few MiB. */
-  public static final long MIN = 1024 * 1024;
+  /** Smaller parts would only multiply files (tests split small bundles into parts of a few hundred KiB). */
+  public static final long MIN = 256 * 1024;
 
   /**
    * Media by name: the largest file each holds, leaving room for the part list and the file system. FAT32 refuses
@@ -35,7 +35,7 @@ public record PartSize(long bytes) {
   public PartSize {
     if (bytes < MIN) {
       throw new AirlockException(Kind.BAD_INPUT, "a part size of " + bytes + " bytes is too small",
-          "use at least 1MiB, e.g. --part-size 4GiB");
+          "use at least 256KiB, e.g. --part-size 4GiB");
     }
   }
 
