@@ -265,7 +265,7 @@ class BundleCliIT {
     assertThat(one.out()).contains(String.format("split.airlock.part-002-of-%03d: OK", n));
     Cli.Run inspect = Cli.run(tmp, "bundle", "inspect", tmp.toString());
     assertThat(inspect.exit()).as(inspect.toString()).isZero();
-    assertThat(inspect.out()).contains("Parts:        " + n + " of at most 300 KiB");
+    assertThat(inspect.out()).contains("Parts:        " + n + " of at most 300.0 KiB");
 
     Path joined = Files.createDirectories(tmp.resolve("joined")).resolve("split.airlock");
     Cli.Run join = Cli.run(tmp, "bundle", "join", first, "-o", joined.toString());
