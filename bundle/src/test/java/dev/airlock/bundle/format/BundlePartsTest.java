@@ -265,6 +265,23 @@ class BundlePartsTest {
   }
 
   @Test
+  void killedSplit_leavesScratchAndPartsButNoList_whichIsRefused_andTheRerunCleansUp(@TempDir Path tmp)
+      throws IOException {
+    // What kill -9 leaves at its worst moment: every part renamed into place, the list not yet written, scratch of
+    // a part still being written.
+    BundleSplitter.Result r = split(good, tmp);
+    Files.delete(r.listFile());
+    Path scratch = tmp.resolve(".platform.airlock.part-002-of-00" + r.list().parts().size() + ".partial");
+    Files.write(scratch, new byte[] {1});
+    assertRefused(r.parts().get(0), "the part list platform.airlock.parts is missing");
+    assertThatThrownBy(() -> verifier().verify(tmp)).hasMessageContaining("is missing");
+    BundleSplitter.Result again = BundleSplitter.split(good).partSize(ODD).into(tmp).force(true)
+        .signWith(keys.signing()).run();
+    assertThat(scratch).doesNotExist();
+    verifier().verify(again.parts().get(0));
+  }
+
+  @Test
   void partSizes_parseAsUsersWriteThem() {
     assertThat(PartSize.parse("4GiB").bytes()).isEqualTo(4L << 30);
     assertThat(PartSize.parse("4.7GB").bytes()).isEqualTo(4_700_000_000L);
