@@ -5,6 +5,8 @@ import dev.airlock.event.EventHandler;
 import dev.airlock.bundle.format.BundleFile;
 import dev.airlock.bundle.format.BundleLayout;
 import dev.airlock.bundle.format.BundleManifest;
+import dev.airlock.bundle.format.BundleParts;
+import dev.airlock.bundle.format.PartList;
 import dev.airlock.bundle.format.BundleSignature;
 import dev.airlock.bundle.format.Checksums;
 import dev.airlock.bundle.format.TarIndex;
@@ -103,6 +105,9 @@ public final class BundleVerifier {
     }
     events.info("signature of " + path.getFileName() + " verified: signing key " + signature.keyId()
         + " certified by root " + signature.certificate().issuer());
+    if (file.parts().isPresent()) {
+      verifyParts(file.parts().get(), signature.certificate().issuer(), contents);
+    }
 
     Checksums checksums = Checksums.parse(head.checksumsBytes(), path + ":" + BundleLayout.CHECKSUMS);
     TarIndex index = file.index();
@@ -150,6 +155,124 @@ public final class BundleVerifier {
         revocations, signed.images());
   }
 
+  /**
+   * A split bundle's part list: signed by the bundle's vendor root, in time; with {@code contents}, every part's
+   * SHA-256 as the list names it, so a damaged part is named as a part before its entries are hashed.
+   */
+  private void verifyParts(BundleParts parts, String bundleRoot, boolean contents) {
+    PartList list = parts.list();
+    list.verify(roots, bundleRoot, parts.listFile().getFileName().toString());
+    if (list.created().isAfter(clock.instant().plus(dev.airlock.keys.KeyFiles.CLOCK_SKEW))) {
+      throw new AirlockException(Kind.VERIFICATION, "the part list " + parts.listFile() + " was signed at "
+          + list.created() + ", after this machine's clock (" + clock.instant() + ")",
+          "set this machine's clock right (NTP)");
+    }
+    if (contents) {
+      int n = list.parts().size();
+      events.on(new Event.PhaseStarted(PHASE, "checking " + n + " parts", list.size()));
+      runAll(java.util.stream.IntStream.rangeClosed(1, n).<Runnable>mapToObj(i -> () -> parts.verifyPart(i,
+          bytes -> events.on(new Event.Progress(PHASE, bytes)))).toList(), parts.listFile());
+      events.on(new Event.PhaseFinished(PHASE, n + " parts verified"));
+    }
+    events.info("part list " + parts.listFile().getFileName() + " verified: " + list.parts().size() + " parts");
+  }
+
+  /**
+   * Checks one part of a split bundle alone against its signed part list: its size and SHA-256. For whoever copies
+   * parts to media one at a time; the list's signature is checked, the other parts are not read.
+   */
+  public PartList.Part verifyPart(Path given, int number) {
+    java.util.Optional<Path> listFile = BundleParts.locate(given);
+    if (listFile.isEmpty()) {
+      throw new AirlockException(Kind.BAD_INPUT, given + " is a single bundle file, not a part of a split bundle",
+          "drop --part to check the whole file");
+    }
+    PartList list;
+    try {
+      list = PartList.parse(java.nio.file.Files.readAllBytes(listFile.get()), listFile.get().toString());
+    } catch (IOException e) {
+      throw new AirlockException(Kind.IO, "cannot read " + listFile.get() + ": " + e.getMessage(), null, e);
+    }
+    if (roots.isEmpty()) {
+      throw new AirlockException(Kind.VERIFICATION, "no trusted root keys: cannot check the signature of "
+          + listFile.get(), "pass the vendor's root public key with --trust-root FILE");
+    }
+    list.verify(roots, list.signature().certificate().issuer(), listFile.get().getFileName().toString());
+    if (number < 1 || number > list.parts().size()) {
+      throw new AirlockException(Kind.BAD_INPUT, "there is no part " + number + ": " + list.bundle() + " has "
+          + list.parts().size() + " parts", "pass --part 1 to --part " + list.parts().size());
+    }
+    PartList.Part p = list.part(number);
+    Path file = listFile.get().toAbsolutePath().resolveSibling(p.name());
+    String which = "part " + number + " of " + list.parts().size();
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw new AirlockException(Kind.BAD_INPUT, which + " is missing: expected " + p.name() + ", "
+          + String.format(java.util.Locale.ROOT, "%,d bytes", p.size()) + " in " + file.getParent(),
+          "copy " + p.name() + " from the original set");
+    }
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+      long size = ch.size();
+      if (size != p.size()) {
+        throw new AirlockException(Kind.VERIFICATION, which + " (" + p.name() + ") has "
+            + String.format(java.util.Locale.ROOT, "%,d bytes, but the part list says %,d", size, p.size()),
+            "copy " + p.name() + " again from the original set");
+      }
+      events.on(new Event.PhaseStarted(PHASE, "checking " + p.name(), size));
+      MessageDigest sha = Digest.sha256();
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 20);
+      long pos = 0;
+      while (pos < size) {
+        buf.clear();
+        int r = ch.read(buf, pos);
+        if (r < 0) {
+          throw new IOException("unexpected end at byte " + pos);
+        }
+        buf.flip();
+        sha.update(buf);
+        pos += r;
+        events.on(new Event.Progress(PHASE, r));
+      }
+      Digest actual = Digest.of(sha);
+      if (!actual.toString().equals(p.sha256())) {
+        throw new AirlockException(Kind.VERIFICATION, which + " (" + p.name() + ") has the SHA-256 " + actual
+            + ", but the part list says " + p.sha256() + ": the copy is damaged or from another build",
+            "copy " + p.name() + " again from the original set");
+      }
+      events.on(new Event.PhaseFinished(PHASE, p.name() + " verified"));
+      return p;
+    } catch (IOException e) {
+      throw new AirlockException(Kind.IO, "cannot read " + file + ": " + e.getMessage(), null, e);
+    }
+  }
+
+  private void runAll(List<Runnable> tasks, Path what) {
+    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "airlock-verify");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (Runnable task : tasks) {
+        futures.add(pool.submit(task));
+      }
+      for (Future<?> f : futures) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException ex) {
+          Throwable cause = ex.getCause();
+          throw cause instanceof RuntimeException r ? r
+              : new AirlockException(Kind.IO, "cannot read " + what + ": " + cause.getMessage(), null, cause);
+        }
+      }
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+      throw new AirlockException(Kind.IO, "interrupted while verifying " + what, null, ex);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   private void hashAll(BundleFile file, List<TarIndex.Entry> entries, Checksums checksums) {
     ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "airlock-verify");
@@ -168,7 +291,7 @@ public final class BundleVerifier {
           Digest expected = checksums.byPath().get(e.name());
           if (!actual.equals(expected)) {
             failure.compareAndSet(null, corrupt(file.path(), "entry " + e.name() + " has the checksum " + actual
-                + ", expected " + expected + " (the content was altered or damaged)"));
+                + ", expected " + expected + " (the content was altered or damaged)" + file.whereIs(e)));
           }
         }));
       }

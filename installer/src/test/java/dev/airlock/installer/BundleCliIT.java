@@ -225,6 +225,151 @@ class BundleCliIT {
     }
   }
 
+  /** Splits the class's bundle into parts of 300 KiB (they end mid-entry and mid-blob) under {@code tmp/parts}. */
+  static Path splitBundle(Path tmp) {
+    Cli.Run split = Cli.run(tmp, "bundle", "split", bundle.toString(), "--part-size", "300KiB", "-o", "parts",
+        "--key", dir.resolve("keys/signing.key").toString(), "--cert", dir.resolve("keys/signing.cert").toString());
+    assertThat(split.exit()).as(split.toString()).isZero();
+    assertThat(split.out()).contains("platform-1.4.0.airlock.part-001-of-", "platform-1.4.0.airlock.parts");
+    return tmp.resolve("parts");
+  }
+
+  static Path firstPart(Path parts) throws IOException {
+    try (var s = Files.list(parts)) {
+      return s.filter(p -> p.getFileName().toString().contains(".part-001-of-")).findFirst().orElseThrow();
+    }
+  }
+
+  @Test
+  void buildWithPartSize_writesSignedParts_thatVerifyInspectAndJoin_andNothingElse(@TempDir Path tmp)
+      throws Exception {
+    Cli.Run build = build(tmp, "split.airlock", "--part-size", "300KiB");
+    assertThat(build.exit()).as(build.toString()).isZero();
+    List<String> files;
+    try (var s = Files.list(tmp)) {
+      // .out, .err and .cache are the test harness's; no scratch of the build or the split is left.
+      files = s.map(p -> p.getFileName().toString()).filter(f -> !List.of(".out", ".err", ".cache").contains(f))
+          .sorted().toList();
+    }
+    assertThat(files).contains("split.airlock.parts").doesNotContain("split.airlock")
+        .allSatisfy(f -> assertThat(f).startsWith("split.airlock.part"));
+    int n = files.size() - 1;
+    assertThat(n).isGreaterThanOrEqualTo(3);
+    String first = String.format("split.airlock.part-001-of-%03d", n);
+    String root = dir.resolve("keys/root.pub").toString();
+
+    Cli.Run verify = Cli.run(tmp, "bundle", "verify", first, "--trust-root", root);
+    assertThat(verify.exit()).as(verify.toString()).isZero();
+    Cli.Run one = Cli.run(tmp, "bundle", "verify", first, "--part", "2", "--trust-root", root);
+    assertThat(one.exit()).as(one.toString()).isZero();
+    assertThat(one.out()).contains(String.format("split.airlock.part-002-of-%03d: OK", n));
+    Cli.Run inspect = Cli.run(tmp, "bundle", "inspect", tmp.toString());
+    assertThat(inspect.exit()).as(inspect.toString()).isZero();
+    assertThat(inspect.out()).contains("Parts:        " + n + " of at most 300.0 KiB");
+
+    Path joined = Files.createDirectories(tmp.resolve("joined")).resolve("split.airlock");
+    Cli.Run join = Cli.run(tmp, "bundle", "join", first, "-o", joined.toString());
+    assertThat(join.exit()).as(join.toString()).isZero();
+    java.io.ByteArrayOutputStream concat = new java.io.ByteArrayOutputStream();
+    for (String f : files.subList(0, n)) {
+      concat.write(Files.readAllBytes(tmp.resolve(f)));
+    }
+    assertThat(Files.readAllBytes(joined)).isEqualTo(concat.toByteArray());
+    Cli.Run verifyJoined = Cli.run(tmp, "bundle", "verify", joined.toString(), "--trust-root", root);
+    assertThat(verifyJoined.exit()).as(verifyJoined.toString()).isZero();
+  }
+
+  @Test
+  void splitAnExistingBundle_thenJoin_givesBackIdenticalBytes(@TempDir Path tmp) throws Exception {
+    Path parts = splitBundle(tmp);
+    Cli.Run join = Cli.run(tmp, "bundle", "join", parts.toString(), "-o", "back.airlock");
+    assertThat(join.exit()).as(join.toString()).isZero();
+    assertThat(Files.readAllBytes(tmp.resolve("back.airlock"))).isEqualTo(Files.readAllBytes(bundle));
+  }
+
+  @Test
+  void badPartSets_areRefusedByNameBeforeUse(@TempDir Path tmp) throws Exception {
+    Path parts = splitBundle(tmp);
+    Path first = firstPart(parts);
+    String count = first.getFileName().toString().replaceAll(".*-of-", "");
+    String root = dir.resolve("keys/root.pub").toString();
+    Path third = parts.resolve("platform-1.4.0.airlock.part-003-of-" + count);
+    Path moved = Files.move(third, tmp.resolve("elsewhere"));
+    Cli.Run missing = Cli.run(tmp, "bundle", "verify", first.toString(), "--trust-root", root);
+    assertThat(missing.exit()).as(missing.toString()).isEqualTo(2);
+    assertThat(missing.err()).contains("part 3 of " + Integer.parseInt(count) + " is missing: expected "
+        + "platform-1.4.0.airlock.part-003-of-" + count + ", 307,200 bytes").contains("fix:")
+        .doesNotContain("Exception");
+    Files.move(moved, third);
+    Files.copy(parts.resolve("platform-1.4.0.airlock.part-002-of-" + count), third,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Cli.Run twice = Cli.run(tmp, "bundle", "push", first.toString(), "--registry", registry.host() + "/never",
+        "--insecure-registry", registry.host(), "--trust-root", root);
+    assertThat(twice.exit()).as(twice.toString()).isEqualTo(10);
+    assertThat(twice.err()).contains("holds the bytes of part 2", "two copies of one part");
+  }
+
+  @Test
+  void serveFromParts_skopeoInspectsAndCopies(@TempDir Path tmp) throws Exception {
+    assumeTrue(Files.isExecutable(SKOPEO), "skopeo is not installed");
+    Path first = firstPart(splitBundle(tmp));
+    Process serve = Cli.start(tmp, Map.of(), "bundle", "serve", first.toString(), "--listen", "127.0.0.1:0",
+        "--trust-root", dir.resolve("keys/root.pub").toString(), "--output", "json");
+    try {
+      String url = null;
+      for (int i = 0; i < 300 && url == null; i++) {
+        for (String line : Files.readAllLines(tmp.resolve(".out"))) {
+          JsonNode n = JSON.readTree(line);
+          if (n.path("type").asText().equals("result")) {
+            url = n.path("url").asText();
+          }
+        }
+        if (url == null) {
+          assertThat(serve.isAlive()).as(Files.readString(tmp.resolve(".err"))).isTrue();
+          Thread.sleep(100);
+        }
+      }
+      assertThat(url).isNotNull();
+      String host = URI.create(url).getAuthority();
+      Process inspect = new ProcessBuilder(SKOPEO.toString(), "inspect", "--tls-verify=false",
+          "docker://" + host + "/library/nginx:1.27-alpine").redirectErrorStream(true).start();
+      String info = new String(inspect.getInputStream().readAllBytes());
+      assertThat(inspect.waitFor()).as(info).isZero();
+      assertThat(JSON.readTree(info).path("Layers")).hasSize(3);
+      for (String ref : List.of("library/registry:2.8.3", "library/nginx:1.27-alpine", "moby/buildkit:v0.16.0")) {
+        Process copy = new ProcessBuilder(SKOPEO.toString(), "copy", "--all", "--src-tls-verify=false",
+            "docker://" + host + "/" + ref, "oci:" + tmp.resolve("copy") + ":" + ref.replace('/', '_'))
+            .redirectErrorStream(true).start();
+        String out = new String(copy.getInputStream().readAllBytes());
+        assertThat(copy.waitFor()).as(out).isZero();
+      }
+    } finally {
+      serve.destroy();
+      serve.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void pushFromParts_landsTheSameImagesAsFromTheFile(@TempDir Path tmp) throws Exception {
+    Path first = firstPart(splitBundle(tmp));
+    try (RegistryServer target = RegistryServer.startPlain()) {
+      Cli.Run push = Cli.run(tmp, "bundle", "push", first.toString(), "--registry", target.host() + "/platform",
+          "--insecure-registry", target.host(), "--trust-root", dir.resolve("keys/root.pub").toString(),
+          "--output", "json");
+      assertThat(push.exit()).as(push.toString()).isZero();
+      JsonNode result = JSON.readTree(push.outLines().get(push.outLines().size() - 1));
+      assertThat(result.path("images")).hasSize(5);
+      assertThat(result.path("blobsUploaded").asInt()).isPositive();
+      if (Files.isExecutable(SKOPEO)) {
+        Process copy = new ProcessBuilder(SKOPEO.toString(), "copy", "--all", "--src-tls-verify=false",
+            "docker://" + target.host() + "/platform/library/nginx:1.27-alpine", "oci:" + tmp.resolve("copy")
+            + ":nginx").redirectErrorStream(true).start();
+        String out = new String(copy.getInputStream().readAllBytes());
+        assertThat(copy.waitFor()).as(out).isZero();
+      }
+    }
+  }
+
   @Test
   void wrongRegistryPassword_exits11_withClearMessage(@TempDir Path tmp) {
     try (RegistryServer secure = RegistryServer.startSecure("vendor", "right-password")) {

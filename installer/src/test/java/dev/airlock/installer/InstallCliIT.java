@@ -157,6 +157,34 @@ class InstallCliIT {
     assertThat(cluster.client().namespaces().withName(namespace).get()).isNull();
   }
 
+  @Test
+  void installFromTheFirstPart_andPreflightFromTheirDirectory_readTheParts() throws IOException {
+    Path parts = Files.createTempDirectory(dir, "parts");
+    Cli.Run split = Cli.run(dir, "bundle", "split", "platform.airlock", "--part-size", "256KiB", "-o",
+        parts.toString(), "--key", "signing.key", "--cert", "signing.cert");
+    assertThat(split.exit()).as(split.toString()).isZero();
+    Path first;
+    try (var s = Files.list(parts)) {
+      first = s.filter(p -> p.getFileName().toString().startsWith("platform.airlock.part-001-of-")).findFirst()
+          .orElseThrow();
+    }
+    List<String> preflight = install("--output", "json");
+    preflight.set(0, "preflight");
+    preflight.set(preflight.indexOf("platform.airlock"), parts.toString());
+    Cli.Run pre = Cli.run(dir, "corp-pass\n", Map.of(), preflight.toArray(String[]::new));
+    assertThat(pre.exit()).as(pre.toString()).isZero();
+
+    List<String> args = install("--yes");
+    args.set(args.indexOf("platform.airlock"), first.toString());
+    Cli.Run r = Cli.run(dir, "corp-pass\n", Map.of(), args.toArray(String[]::new));
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.out()).contains("installed platform 1.4.0 in " + namespace + ": 4 releases");
+    JsonNode status = result(airlock("status", "--output", "json"));
+    assertThat(status.path("healthy").asBoolean()).isTrue();
+    assertThat(status.path("installation").path("images").path("docker.io/library/nginx:1.27-alpine").asText())
+        .startsWith(company.host() + "/platform/library/nginx:1.27-alpine@sha256:");
+  }
+
   /** Kills airlock (SIGKILL) when it reports an event, then runs the same install again: it must converge. */
   @ParameterizedTest(name = "killed at {0} {1}")
   @CsvSource({"phase-finished, push", "phase-started, release/buildkit", "phase-finished, release/controller"})

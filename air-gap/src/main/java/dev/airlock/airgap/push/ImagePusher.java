@@ -351,8 +351,8 @@ public final class ImagePusher {
       return e;
     }
     return new AirlockException(Kind.VERIFICATION, "bundle entry " + entry.name() + " does not match its digest "
-        + d + " (its bytes hash to " + e.get("actual").orElse("something else") + "); the push stopped before the "
-        + "registry accepted it", "the bundle is damaged: get a fresh copy ('airlock bundle verify FILE' lists every "
+        + d + " (its bytes hash to " + e.get("actual").orElse("something else") + ")" + bundle.whereIs(entry)
+        + "; the push stopped before the registry accepted it", "the bundle is damaged: get a fresh copy ('airlock bundle verify FILE' lists every "
         + "damaged entry), or push with --verify-contents to check the whole bundle before anything is sent", e)
         .with(AirlockException.ENTRY, entry.name());
   }

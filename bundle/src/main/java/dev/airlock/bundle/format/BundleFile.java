@@ -14,24 +14,44 @@ import java.util.List;
 
 /**
  * Random access to a bundle file: the metadata head alone (cheap), or the full index of entries, and streams over
- * any entry's bytes straight from the file. Thread-safe for reads (positional reads on one channel).
+ * any entry's bytes straight from the file. Thread-safe for reads (positional reads on one channel). A bundle split
+ * into parts is read the same way, across the parts, with no joined copy ({@link BundleParts}).
  */
 public final class BundleFile implements AutoCloseable {
 
   private static final int MAX_METADATA = 64 * 1024 * 1024;
 
   private final Path path;
-  private final FileChannel channel;
+  private final BundleBytes channel;
+  private final BundleParts parts;
   private volatile TarIndex index;
 
-  private BundleFile(Path path, FileChannel channel) {
+  private BundleFile(Path path, BundleBytes channel, BundleParts parts) {
     this.path = path;
     this.channel = channel;
+    this.parts = parts;
   }
 
+  /**
+   * Opens a bundle: a single file, or a split bundle by its first (or any) part, its part list, the directory
+   * holding them, or its name when only the parts exist. A part set is checked against its list first, then the
+   * list against the bundle's head in part 1, so parts of another build are refused before anything is read.
+   */
   public static BundleFile open(Path path) {
+    java.util.Optional<Path> list = BundleParts.locate(path);
+    if (list.isPresent()) {
+      BundleParts parts = BundleParts.open(list.get());
+      BundleFile file = new BundleFile(path, parts, parts);
+      try {
+        file.checkPartList();
+      } catch (RuntimeException e) {
+        file.close();
+        throw e;
+      }
+      return file;
+    }
     try {
-      return new BundleFile(path, FileChannel.open(path, StandardOpenOption.READ));
+      return new BundleFile(path, BundleBytes.of(FileChannel.open(path, StandardOpenOption.READ)), null);
     } catch (NoSuchFileException e) {
       throw new AirlockException(Kind.BAD_INPUT, "bundle " + path + " does not exist", "check the path", e);
     } catch (IOException e) {
@@ -39,8 +59,40 @@ public final class BundleFile implements AutoCloseable {
     }
   }
 
-  /** True if {@code file} starts like a bundle (its first entry is the manifest). */
+  /** The list must name this build: the digests of the manifest and checksum list at the head of part 1. */
+  private void checkPartList() {
+    Head head = readHead();
+    PartList l = parts.list();
+    String manifest = dev.airlock.oci.Digest.of(head.manifestBytes()).toString();
+    String checksums = dev.airlock.oci.Digest.of(head.checksumsBytes()).toString();
+    if (!manifest.equals(l.manifest()) || !checksums.equals(l.checksums())) {
+      throw new AirlockException(Kind.VERIFICATION, "the part list " + parts.listFile().getFileName()
+          + " belongs to another build than its parts: it names the manifest " + l.manifest() + ", part 1 ("
+          + l.part(1).name() + ") holds " + manifest, "keep each build's parts with their own "
+          + PartList.SUFFIX + " file; copy the set again from the original");
+    }
+  }
+
+  /** The parts this bundle is read from, when it is split. */
+  public java.util.Optional<BundleParts> parts() {
+    return java.util.Optional.ofNullable(parts);
+  }
+
+  /** Where a region of the file lies, for messages about split bundles: " (in part 3 of 7 (...))"; else "". */
+  public String whereIs(TarIndex.Entry entry) {
+    return parts == null ? "" : " (in " + parts.describeRegion(entry.offset(), entry.size()) + "; check it with "
+        + "'airlock bundle verify --part N')";
+  }
+
+  /** True if {@code file} starts like a bundle (its first entry is the manifest), or names a split bundle. */
   public static boolean isBundle(Path file) {
+    try {
+      if (BundleParts.locate(file).isPresent()) {
+        return true;
+      }
+    } catch (AirlockException e) {
+      return false;
+    }
     try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
       byte[] head = in.readNBytes(BundleLayout.MANIFEST.length());
       return new String(head, java.nio.charset.StandardCharsets.US_ASCII).equals(BundleLayout.MANIFEST);
@@ -51,6 +103,11 @@ public final class BundleFile implements AutoCloseable {
 
   public Path path() {
     return path;
+  }
+
+  /** The bytes as one: the file, or its parts. */
+  public BundleBytes bytes() {
+    return channel;
   }
 
   public long size() {
@@ -160,12 +217,12 @@ public final class BundleFile implements AutoCloseable {
 
   /** A read-only window on a shared channel using positional reads. */
   private static final class RegionChannel implements java.nio.channels.ReadableByteChannel {
-    private final FileChannel ch;
+    private final BundleBytes ch;
     private long pos;
     private final long end;
     private boolean open = true;
 
-    RegionChannel(FileChannel ch, long start, long length) {
+    RegionChannel(BundleBytes ch, long start, long length) {
       this.ch = ch;
       this.pos = start;
       this.end = start + length;

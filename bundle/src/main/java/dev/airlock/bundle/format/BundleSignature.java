@@ -27,7 +27,12 @@ public record BundleSignature(int version, String algorithm, String keyId, Signi
     String signature) {
 
   public static BundleSignature sign(SigningKey key, Digest manifest, Digest checksums, Instant now) {
-    byte[] sig = key.sign(message(manifest, checksums), now);
+    return signMessage(key, message(manifest, checksums), now);
+  }
+
+  /** Signs another domain-separated message of the format (a part list's) the same way. */
+  public static BundleSignature signMessage(SigningKey key, byte[] message, Instant now) {
+    byte[] sig = key.sign(message, now);
     return new BundleSignature(1, "ed25519", key.certificate().keyId(), key.certificate(),
         Base64.getEncoder().encodeToString(sig));
   }
@@ -39,6 +44,11 @@ public record BundleSignature(int version, String algorithm, String keyId, Signi
 
   /** Verifies the chain to a trusted root and the signature; throws naming what failed. */
   public void verify(TrustedRoots roots, Digest manifest, Digest checksums, Instant now) {
+    verifyMessage(roots, message(manifest, checksums), now, "the bundle's manifest and checksums");
+  }
+
+  /** Verifies the chain to a trusted root and the signature over {@code message}; {@code what} names it. */
+  public void verifyMessage(TrustedRoots roots, byte[] message, Instant now, String what) {
     if (version != 1 || !"ed25519".equals(algorithm) || certificate == null || signature == null) {
       throw new AirlockException(Kind.VERIFICATION, "the bundle signature is not a version 1 ed25519 signature",
           "use an airlock at least as new as the bundle's builder");
@@ -53,7 +63,7 @@ public record BundleSignature(int version, String algorithm, String keyId, Signi
     } catch (IllegalArgumentException e) {
       throw new AirlockException(Kind.VERIFICATION, "the bundle signature is not base64", null);
     }
-    roots.verify(message(manifest, checksums), sig, certificate, now, "the bundle's manifest and checksums");
+    roots.verify(message, sig, certificate, now, what);
   }
 
   public byte[] toBytes() {

@@ -4,7 +4,6 @@ import dev.airlock.error.AirlockException;
 import dev.airlock.error.AirlockException.Kind;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,16 +53,16 @@ public final class TarIndex {
   }
 
   /** Indexes the whole archive. */
-  public static TarIndex read(Path file, FileChannel ch) {
+  public static TarIndex read(Path file, BundleBytes ch) {
     return new TarIndex(file, scan(file, ch, Integer.MAX_VALUE));
   }
 
   /** Indexes only the first {@code count} entries (the metadata head). */
-  public static List<Entry> readHead(Path file, FileChannel ch, int count) {
+  public static List<Entry> readHead(Path file, BundleBytes ch, int count) {
     return scan(file, ch, count);
   }
 
-  private static List<Entry> scan(Path file, FileChannel ch, int limit) {
+  private static List<Entry> scan(Path file, BundleBytes ch, int limit) {
     List<Entry> out = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     try {
@@ -248,7 +247,7 @@ public final class TarIndex {
     return true;
   }
 
-  static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+  static void readFully(BundleBytes ch, ByteBuffer buf, long pos) throws IOException {
     buf.clear();
     while (buf.hasRemaining()) {
       int n = ch.read(buf, pos + buf.position());

@@ -1,5 +1,6 @@
 package dev.airlock.installer.bundle;
 
+import dev.airlock.bundle.BundleSplitter;
 import dev.airlock.bundle.Bundler;
 import dev.airlock.bundle.spec.BundleSpec;
 import dev.airlock.bundle.spec.Mirror;
@@ -55,6 +56,11 @@ public class BuildCommand implements Callable<Integer> {
           + "needs them in the target registry")
   Path deltaFrom;
 
+  @Option(names = "--part-size", paramLabel = "SIZE",
+      description = "write parts of at most SIZE (4GiB, 4.7GB, 25GB, 700MiB, or fat32, dvd, dvd-dl, bd, bd-dl) "
+          + "named FILE.part-001-of-NNN..., with the signed part list FILE.parts, instead of one file")
+  String partSize;
+
   @Option(names = "--force", description = "replace FILE if it exists (it is replaced only once the new bundle is "
       + "complete)")
   boolean force;
@@ -82,7 +88,15 @@ public class BuildCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Console console = new Console(output);
-    if (java.nio.file.Files.exists(out) && !force) {
+    dev.airlock.bundle.format.PartSize parts = partSize == null ? null
+        : dev.airlock.bundle.format.PartSize.parse(partSize);
+    Path dir = out.toAbsolutePath().getParent();
+    if (parts != null && !force && !BundleSplitter.existingParts(dir, out.getFileName().toString()).isEmpty()) {
+      throw new AirlockException(AirlockException.Kind.BAD_INPUT, dir + " already holds parts of " + out.getFileName(),
+          "pass --force to replace them (parts the new set does not have are deleted), or choose another -o")
+          .with(AirlockException.FILE, out);
+    }
+    if (parts == null && java.nio.file.Files.exists(out) && !force) {
       throw new AirlockException(AirlockException.Kind.BAD_INPUT, out + " exists", "pass --force to replace it (the "
           + "old file stays until the new one is complete), or choose another -o").with(AirlockException.FILE, out);
     }
@@ -106,8 +120,10 @@ public class BuildCommand implements Callable<Integer> {
       bundler.deltaFrom(dev.airlock.bundle.DeltaBase.read(deltaFrom));
     }
     Bundler.Result r;
+    // Split builds write the whole file under a hidden name, then split it in place (one part of extra disk).
+    Path whole = parts == null ? out : dir.resolve("." + out.getFileName() + ".whole");
     try {
-      r = bundler.build(out);
+      r = bundler.build(whole);
     } catch (AirlockException e) {
       if (e.get(AirlockException.PROBLEM).filter(AirlockException.UNREACHABLE::equals).isPresent()) {
         throw new AirlockException(e.kind(), e.getMessage(), e.fix().orElse("") + ", or pull through a --mirror "
@@ -116,6 +132,27 @@ public class BuildCommand implements Callable<Integer> {
       throw e;
     }
     var m = r.manifest();
+    if (parts != null) {
+      BundleSplitter.Result split;
+      try {
+        split = BundleSplitter.split(whole).partSize(parts).named(out.getFileName().toString())
+            .into(dir).force(force).consumeSource(true).signWith(signing).addEventHandler(console).run();
+      } finally {
+        // Consumed by the split when it succeeded; cut short and no bundle any more when it failed.
+        try {
+          java.nio.file.Files.deleteIfExists(whole);
+        } catch (java.io.IOException ignored) {
+          // a hidden leftover; the next build replaces it
+        }
+      }
+      console.result(String.format("built %s %s (%d components, %d images, %d blobs, %s downloaded), signed by %s; ",
+          m.name(), m.version(), m.components().size(), m.images().size(), m.totals().blobs(),
+          Console.bytes(r.bytesDownloaded()), signing.certificate().keyId()) + PartsOutput.text(split),
+          PartsOutput.json(split).put("name", m.name()).put("version", m.version()).put("images", m.images().size())
+              .put("blobs", m.totals().blobs()).put("bytesDownloaded", r.bytesDownloaded())
+              .put("signer", signing.certificate().keyId()));
+      return 0;
+    }
     console.result(String.format("built %s: %s %s, %d components, %d images, %d blobs, %s (%s downloaded, %d blobs "
             + "reused), signed by %s", r.output(), m.name(), m.version(), m.components().size(), m.images().size(),
         m.totals().blobs(), Console.bytes(r.size()), Console.bytes(r.bytesDownloaded()), r.blobsReused(),

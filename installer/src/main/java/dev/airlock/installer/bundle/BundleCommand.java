@@ -3,7 +3,8 @@ package dev.airlock.installer.bundle;
 import picocli.CommandLine.Command;
 
 /** {@code airlock bundle ...}. */
-@Command(name = "bundle", mixinStandardHelpOptions = true, description = "Build, verify, inspect, serve and push bundles.",
+@Command(name = "bundle", mixinStandardHelpOptions = true, description = "Build, verify, inspect, serve, push, split and "
+    + "join bundles.",
     subcommands = {BuildCommand.class, VerifyCommand.class, InspectCommand.class, ServeCommand.class,
-        PushCommand.class})
+        PushCommand.class, SplitCommand.class, JoinCommand.class})
 public class BundleCommand {}

@@ -59,7 +59,11 @@ public class InspectCommand implements Callable<Integer> {
       t.append("Size:         ").append(Console.bytes(f.size())).append(" (images ")
           .append(Console.bytes(m.totals().imageBytes())).append(", unique blobs ")
           .append(Console.bytes(m.totals().uniqueBytes())).append(" in ").append(m.totals().blobs())
-          .append(" blobs)\n\nComponents:\n");
+          .append(" blobs)\n");
+      f.parts().ifPresent(p -> t.append("Parts:        ").append(p.list().parts().size()).append(" of at most ")
+          .append(Console.bytes(p.list().partSize())).append(" in ").append(p.dir()).append(" (")
+          .append(p.listFile().getFileName()).append(")\n"));
+      t.append("\nComponents:\n");
       for (BundleManifest.Component c : m.components()) {
         t.append(String.format("  %-14s chart %s %s, release %s in %s%s%s%n", c.name(), c.chart().name(),
             c.chart().version(), c.releaseName(), c.namespace() == null ? "(installation namespace)" : c.namespace(), c.required() ? "" : " (optional)",
@@ -73,6 +77,7 @@ public class InspectCommand implements Callable<Integer> {
       ObjectNode json = Console.JSON.valueToTree(m);
       json.put("file", file.toString()).put("fileSize", f.size()).put("signer", sig.keyId())
           .put("signerRoot", sig.certificate().issuer());
+      f.parts().ifPresent(p -> json.put("parts", p.list().parts().size()).put("partList", p.listFile().toString()));
       console.result(t.toString().stripTrailing(), json);
     }
     return 0;
