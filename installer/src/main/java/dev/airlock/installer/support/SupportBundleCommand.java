@@ -46,7 +46,8 @@ import picocli.CommandLine.Parameters;
     + "recorded in errors.json; the rest is kept."}, subcommands = SupportBundleCommand.Inspect.class)
 public class SupportBundleCommand implements Callable<Integer> {
 
-  @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "the .tar.gz to write")
+  // Not required to picocli: it checks a parent's required options for its subcommands too (inspect needs none).
+  @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "the .tar.gz to write (needed)")
   Path out;
 
   @Option(names = "--since", paramLabel = "DURATION", defaultValue = "24h",
@@ -69,6 +70,10 @@ public class SupportBundleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (out == null) {
+      throw new AirlockException(Kind.BAD_INPUT, "support-bundle needs -o FILE: where to write the .tar.gz", "e.g. "
+          + "airlock support-bundle -n platform -o support.tar.gz");
+    }
     Console console = new Console(output);
     Redactor redactor = redact == null ? Redactor.builtIn() : Redactor.withPatterns(redact);
     Clock clock = Clock.systemUTC();
@@ -98,6 +103,7 @@ public class SupportBundleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+      exists(file);
       List<Map<String, Object>> files = new ArrayList<>();
       JsonNode errors = null;
       JsonNode redactions = null;
@@ -134,8 +140,16 @@ public class SupportBundleCommand implements Callable<Integer> {
     }
   }
 
+  private static void exists(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new AirlockException(Kind.BAD_INPUT, file + " does not exist", "pass the .tar.gz 'airlock "
+          + "support-bundle' wrote");
+    }
+  }
+
   /** The text of one file in a support bundle, or null. */
   public static String read(Path bundle, String name) {
+    exists(bundle);
     try (InputStream in = new GZIPInputStream(Files.newInputStream(bundle));
         TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
       for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
