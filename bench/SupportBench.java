@@ -31,6 +31,13 @@ public class SupportBench {
     Path dir = Files.createTempDirectory("support-bench");
     try (LocalControlPlane cp = LocalControlPlane.start(bins)) {
       KubernetesClient c = cp.client();
+      // A stand-in node holds 110 pods, as a real one does by default: more nodes for more pods.
+      dev.airlock.testing.Pki pki = dev.airlock.testing.Pki.create("bench");
+      List<dev.airlock.testing.kube.StandInKubelet> nodes = new ArrayList<>();
+      for (int n = 1; n * 110 < pods + 20; n++) {
+        nodes.add(dev.airlock.testing.kube.StandInKubelet.start(c, "bench-node-" + n, pki.server("bench-node-" + n,
+            List.of("127.0.0.1"))));
+      }
       String home = "platform";
       List<Map<String, Object>> components = new ArrayList<>();
       List<String> all = new ArrayList<>();
@@ -93,6 +100,7 @@ public class SupportBench {
       System.out.printf("support bundle (the same resources, %d container logs, redaction, tar.gz): %.1f s "
           + "(goal <= 30 s); %.1f x kubectl get; %d files, %d bytes, %d not collected%n", pods, supportSeconds,
           supportSeconds / kubectlSeconds, r.files(), r.bytes(), r.errors().size());
+      nodes.forEach(dev.airlock.testing.kube.StandInKubelet::close);
     }
   }
 }
