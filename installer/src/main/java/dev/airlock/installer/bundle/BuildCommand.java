@@ -55,6 +55,10 @@ public class BuildCommand implements Callable<Integer> {
           + "needs them in the target registry")
   Path deltaFrom;
 
+  @Option(names = "--no-sbom", description = "do not catalogue the images' layers: the bundle carries no SBOMs "
+      + "(bundle sbom and the package part of bundle diff have nothing to show)")
+  boolean noSbom;
+
   @Option(names = "--force", description = "replace FILE if it exists (it is replaced only once the new bundle is "
       + "complete)")
   boolean force;
@@ -95,6 +99,7 @@ public class BuildCommand implements Callable<Integer> {
         .signWith(signing)
         .builderVersion(BuildInfo.version())
         .serverApplication(applicationDir())
+        .sboms(!noSbom)
         .addEventHandler(console);
     if (!platforms.isEmpty()) {
       bundler.platforms(platforms.stream().map(Platform::parse).toList());

@@ -3,7 +3,7 @@ package dev.airlock.installer.bundle;
 import picocli.CommandLine.Command;
 
 /** {@code airlock bundle ...}. */
-@Command(name = "bundle", mixinStandardHelpOptions = true, description = "Build, verify, inspect, serve and push bundles.",
+@Command(name = "bundle", mixinStandardHelpOptions = true, description = "Build, verify, inspect, serve and push bundles; show their SBOMs and what changes between two.",
     subcommands = {BuildCommand.class, VerifyCommand.class, InspectCommand.class, ServeCommand.class,
-        PushCommand.class})
+        PushCommand.class, SbomCommand.class, DiffCommand.class})
 public class BundleCommand {}
