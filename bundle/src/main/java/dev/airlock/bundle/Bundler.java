@@ -50,7 +50,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Builds one signed bundle file from a spec:
- * {@code Bundler.from(spec).signWith(key).registries(opts).build(output)}. Phases: charts, images, blobs, write.
+ * {@code Bundler.from(spec).signWith(key).registries(opts).build(output)}. Phases: charts, images, blobs, SBOMs
+ * (see {@link SbomStage}), write.
  * Blobs go through a content-addressed cache so a re-run after a failure downloads only what is missing; the output
  * appears under its name only when complete.
  */
@@ -59,6 +60,7 @@ public final class Bundler {
   public static final String PHASE_CHARTS = "charts";
   public static final String PHASE_RESOLVE = "resolve";
   public static final String PHASE_DOWNLOAD = "download";
+  public static final String PHASE_SBOM = SbomStage.PHASE;
   /** How often a download's progress is journaled, so a killed build resumes a large blob mid-way. */
   static final long PROGRESS_JOURNAL_BYTES = 4L << 20;
 
@@ -317,9 +319,18 @@ public final class Bundler {
           events.info("resuming " + writer.partial().getFileName() + ": " + done.size()
               + " blobs were complete before the interruption");
         }
-        long[] counts = fetchBlobs(registry, writer, plan, done, blobs, events);
-        if (!plan.sboms().isEmpty()) {
-          addSboms(writer, plan, now, events);
+        SbomStage sbom = plan.sboms().isEmpty() ? null : new SbomStage(writer, plan.sboms(), parallelism,
+            catalogueLimits, events);
+        long[] counts;
+        try {
+          counts = fetchBlobs(registry, writer, plan, done, blobs, events, sbom == null ? d -> {} : sbom::inPlace);
+          if (sbom != null) {
+            addSboms(writer, plan, sbom, now, events);
+          }
+        } finally {
+          if (sbom != null) {
+            sbom.close();
+          }
         }
         writer.commit();
         return new Result(target, plan.manifest(), Files.size(target), (int) counts[0], counts[1],
@@ -511,7 +522,7 @@ public final class Bundler {
    * directory, downloads the rest in parallel. Returns {downloaded count, bytes, reused count}.
    */
   private long[] fetchBlobs(RegistryClient registry, BundleWriter writer, Plan plan, Set<Digest> done,
-      Map<Digest, BlobRef> blobs, EventHandler events) {
+      Map<Digest, BlobRef> blobs, EventHandler events, java.util.function.Consumer<Digest> inPlace) {
     List<BlobRef> todo = new ArrayList<>();
     AtomicInteger reused = new AtomicInteger();
     long total = 0;
@@ -549,6 +560,7 @@ public final class Bundler {
           if (done.contains(b.digest()) && writer.holds(b.digest(), b.size())) {
             reused.incrementAndGet();
             events.on(new Event.Progress(PHASE_DOWNLOAD, b.size()));
+            inPlace.accept(b.digest());
             return null;
           }
           if (b.local() != null) {
@@ -560,6 +572,7 @@ public final class Bundler {
             }
             writer.markDone(b.digest());
             events.on(new Event.Progress(PHASE_DOWNLOAD, b.size()));
+            inPlace.accept(b.digest());
             return null;
           }
           Path cached = blobDir == null ? null : blobDir.resolve(b.digest().hex());
@@ -569,6 +582,7 @@ public final class Bundler {
               writer.markDone(b.digest());
               reused.incrementAndGet();
               events.on(new Event.Progress(PHASE_DOWNLOAD, b.size()));
+              inPlace.accept(b.digest());
               return null;
             }
             Files.deleteIfExists(cached);
@@ -595,6 +609,7 @@ public final class Bundler {
           if (cached != null) {
             writer.copyTo(cached, b.digest(), b.size());
           }
+          inPlace.accept(b.digest());
           return null;
         }));
       }
@@ -660,9 +675,8 @@ public final class Bundler {
    * a placeholder digest of the same length) and the signature in place: the SBOMs end up under the signature
    * like every other entry, without moving a byte of what was planned.
    */
-  private void addSboms(BundleWriter writer, Plan plan, Instant created, EventHandler events) {
-    Map<String, byte[]> docs = SbomStage.run(writer, plan.sboms(), created, builderVersion, parallelism,
-        catalogueLimits, events);
+  private void addSboms(BundleWriter writer, Plan plan, SbomStage stage, Instant created, EventHandler events) {
+    Map<String, byte[]> docs = stage.finish(created, builderVersion);
     Map<String, Digest> sums = new LinkedHashMap<>(plan.sums());
     List<BundleWriter.Item> appended = new ArrayList<>();
     for (Map.Entry<String, Digest> e : plan.sums().entrySet()) {

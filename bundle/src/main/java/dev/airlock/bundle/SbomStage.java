@@ -26,9 +26,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * The SBOM step of a build: once every blob is in the file, each distinct layer is read back out of it once (in
- * parallel, streaming, within {@link CatalogueLimits}), and each image's SBOM is made from its layers' findings.
- * Reading back covers every way a blob got there — downloaded, resumed, from the cache, built locally — alike.
+ * The SBOM step of a build: as soon as a layer is complete in the file, it is read back out of it once (streaming,
+ * within {@link CatalogueLimits}, in parallel with the downloads still running), and once every blob is in, each
+ * image's SBOM is made from its layers' findings. Reading back covers every way a blob got there — downloaded,
+ * resumed, from the cache, built locally — alike.
  */
 final class SbomStage {
 
@@ -49,8 +50,6 @@ final class SbomStage {
   }
 
   record Layer(Digest digest, long size, String mediaType) {}
-
-  private SbomStage() {}
 
   /** The platforms and layers of an image, from its manifests (children of an index that were kept). */
   static List<PlatformLayers> platformsOf(Digest image, List<String> platforms, Map<Digest, byte[]> manifests)
@@ -89,35 +88,55 @@ final class SbomStage {
     return out;
   }
 
-  /** Catalogues the layers of {@code targets} in the file and returns each target's SBOM by entry name. */
-  static Map<String, byte[]> run(BundleWriter writer, List<Target> targets, Instant created, String builderVersion,
-      int parallelism, CatalogueLimits limits, EventHandler events) {
-    Map<Digest, Layer> distinct = new LinkedHashMap<>();
+  private final BundleWriter writer;
+  private final List<Target> targets;
+  private final CatalogueLimits limits;
+  private final EventHandler events;
+  private final Map<Digest, Layer> distinct = new LinkedHashMap<>();
+  private final Map<Digest, Future<LayerFindings>> started = new java.util.concurrent.ConcurrentHashMap<>();
+  private final ExecutorService pool;
+
+  /**
+   * Starts the step; {@link #inPlace} is told of each blob as it lands in the file, so layers are catalogued while
+   * the rest still download, and {@link #finish} catalogues what is left and makes the SBOMs.
+   */
+  SbomStage(BundleWriter writer, List<Target> targets, int parallelism, CatalogueLimits limits, EventHandler events) {
+    this.writer = writer;
+    this.targets = List.copyOf(targets);
+    this.limits = limits;
+    this.events = events;
     for (Target t : targets) {
       for (PlatformLayers p : t.platforms()) {
         p.layers().forEach(l -> distinct.putIfAbsent(l.digest(), l));
       }
     }
-    long total = distinct.values().stream().filter(l -> writer.hasBlob(l.digest())).mapToLong(Layer::size).sum();
-    events.on(new Event.PhaseStarted(PHASE, "cataloguing " + distinct.size() + " layers of " + targets.size()
-        + " images", total));
-    ExecutorService pool = Executors.newFixedThreadPool(parallelism, r -> {
+    this.pool = Executors.newFixedThreadPool(parallelism, r -> {
       Thread t = new Thread(r, "airlock-sbom");
       t.setDaemon(true);
       return t;
     });
+  }
+
+  /** A blob is complete in the file: if it is a layer of an image, catalogue it now. */
+  void inPlace(Digest blob) {
+    Layer l = distinct.get(blob);
+    if (l != null) {
+      started.computeIfAbsent(blob, d -> pool.submit(() -> catalogue(writer, l, limits)));
+    }
+  }
+
+  /** Catalogues the layers not yet started, waits for all, and returns each target's SBOM by entry name. */
+  Map<String, byte[]> finish(Instant created, String builderVersion) {
+    int early = started.size();
+    events.on(new Event.PhaseStarted(PHASE, "cataloguing " + distinct.size() + " layers of " + targets.size()
+        + " images (" + early + " were catalogued while the download ran)", -1));
     Map<Digest, LayerFindings> findings = new LinkedHashMap<>();
     try {
-      Map<Digest, Future<LayerFindings>> futures = new LinkedHashMap<>();
       for (Layer l : distinct.values()) {
-        futures.put(l.digest(), pool.submit(() -> {
-          LayerFindings f = catalogue(writer, l, limits);
-          events.on(new Event.Progress(PHASE, writer.hasBlob(l.digest()) ? l.size() : 0));
-          return f;
-        }));
+        started.computeIfAbsent(l.digest(), d -> pool.submit(() -> catalogue(writer, l, limits)));
       }
-      for (Map.Entry<Digest, Future<LayerFindings>> f : futures.entrySet()) {
-        findings.put(f.getKey(), f.getValue().get());
+      for (Layer l : distinct.values()) {
+        findings.put(l.digest(), started.get(l.digest()).get());
       }
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
@@ -131,7 +150,7 @@ final class SbomStage {
       dev.airlock.io.Cancellation.check("cataloguing layers in " + writer.partial().getFileName());
       throw new AirlockException(Kind.IO, "interrupted while cataloguing layers", null, e);
     } finally {
-      pool.shutdownNow();
+      close();
     }
     Map<String, byte[]> out = new LinkedHashMap<>();
     int packages = 0;
@@ -152,9 +171,15 @@ final class SbomStage {
       }
       out.put(t.entry(), CycloneDx.write(t.ref(), t.digest().toString(), created, builderVersion, merged));
     }
+    long bytes = findings.values().stream().mapToLong(LayerFindings::bytes).sum();
     events.on(new Event.PhaseFinished(PHASE, out.size() + " SBOMs, " + packages + " packages from "
-        + distinct.size() + " layers" + (notes > 0 ? ", " + notes + " notes" : "")));
+        + distinct.size() + " layers (" + bytes + " bytes unpacked)" + (notes > 0 ? ", " + notes + " notes" : "")));
     return out;
+  }
+
+  /** Stops cataloguing (a failed build). */
+  void close() {
+    pool.shutdownNow();
   }
 
   private static LayerFindings catalogue(BundleWriter writer, Layer l, CatalogueLimits limits) throws IOException {
