@@ -51,6 +51,9 @@ final class BundleWriter implements AutoCloseable {
   private final Path journal;
   private final List<Item> items;
   private final Map<Digest, Long> blobOffsets = new LinkedHashMap<>();
+  private final Map<Digest, Long> blobSizes = new LinkedHashMap<>();
+  /** Where the content of each in-memory item starts, by name, for {@link #finish}. */
+  private final Map<String, Long> byteItemOffsets = new LinkedHashMap<>();
   /** Each item's header blocks (ustar, preceded by a PAX header when the name needs one), in item order. */
   private final List<byte[]> headers = new java.util.ArrayList<>();
   private final long totalSize;
@@ -77,8 +80,12 @@ final class BundleWriter implements AutoCloseable {
     for (Item i : items) {
       byte[] header = TarHeader.header(i.name(), i.size(), mtime);
       headers.add(header);
+      if (i.bytes() != null) {
+        byteItemOffsets.put(i.name(), pos + header.length);
+      }
       if (i.blob() != null) {
         blobOffsets.put(i.blob(), pos + header.length);
+        blobSizes.put(i.blob(), i.size());
         key.update((i.blob() + " " + i.size() + " " + (pos + header.length) + "\n").getBytes(StandardCharsets.UTF_8));
       }
       pos += header.length + (i.size() + 511) / 512 * 512;
@@ -98,7 +105,8 @@ final class BundleWriter implements AutoCloseable {
       Files.createDirectories(target.toAbsolutePath().getParent());
       Set<Digest> done = new HashSet<>();
       boolean resume = false;
-      if (Files.isRegularFile(journal) && Files.isRegularFile(partial) && Files.size(partial) == totalSize) {
+      // A run killed after it appended the SBOMs left a longer file; its blobs are as good.
+      if (Files.isRegularFile(journal) && Files.isRegularFile(partial) && Files.size(partial) >= totalSize) {
         List<String> lines = Files.readAllLines(journal, StandardCharsets.UTF_8);
         if (!lines.isEmpty() && lines.get(0).equals(JOURNAL_HEADER + planKey)) {
           resume = true;
@@ -121,7 +129,9 @@ final class BundleWriter implements AutoCloseable {
       }
       channel = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.READ,
           StandardOpenOption.WRITE);
-      if (!resume) {
+      if (resume) {
+        channel.truncate(totalSize);
+      } else {
         channel.truncate(0);
         done.clear();
         partlyWritten.clear();
@@ -183,6 +193,48 @@ final class BundleWriter implements AutoCloseable {
 
   long totalSize() {
     return totalSize;
+  }
+
+  /** True when the file holds this blob (a delta leaves some out). */
+  boolean hasBlob(Digest blob) {
+    return blobOffsets.containsKey(blob);
+  }
+
+  /** Reads a blob back out of its place (after it is written). */
+  InputStream openBlob(Digest blob) {
+    return new RegionStream(channel, offset(blob), blobSizes.get(blob));
+  }
+
+  /**
+   * Appends entries made from the written blobs after the planned ones, and rewrites in-memory entries of the
+   * head in place with new content of exactly the same length (the checksum list and signature, whose lengths do
+   * not depend on the digests they hold).
+   */
+  void finish(List<Item> appended, Map<String, byte[]> rewrites) {
+    try {
+      for (Map.Entry<String, byte[]> r : rewrites.entrySet()) {
+        Item old = items.stream().filter(i -> i.name().equals(r.getKey())).findFirst().orElseThrow();
+        if (old.bytes() == null || old.size() != r.getValue().length) {
+          throw new IllegalStateException(r.getKey() + " changed length from " + old.size() + " to "
+              + r.getValue().length + " bytes; the head cannot be rewritten in place");
+        }
+        writeFully(ByteBuffer.wrap(r.getValue()), byteItemOffsets.get(r.getKey()));
+      }
+      long pos = totalSize - 1024;
+      for (Item i : appended) {
+        byte[] header = TarHeader.header(i.name(), i.size(), mtime);
+        writeFully(ByteBuffer.wrap(header), pos);
+        writeFully(ByteBuffer.wrap(i.bytes()), pos + header.length);
+        long padded = (i.size() + 511) / 512 * 512;
+        writeFully(ByteBuffer.allocate((int) (padded - i.size())), pos + header.length + i.size());
+        pos += header.length + padded;
+      }
+      writeFully(ByteBuffer.allocate(1024), pos);
+      channel.truncate(pos + 1024);
+    } catch (IOException e) {
+      throw new AirlockException(Kind.IO, "cannot write " + partial + ": " + e.getMessage(),
+          "check free disk space in " + target.toAbsolutePath().getParent(), e);
+    }
   }
 
   /** Hashes a blob's region: true if it holds exactly that blob. */

@@ -50,7 +50,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Builds one signed bundle file from a spec:
- * {@code Bundler.from(spec).signWith(key).registries(opts).build(output)}. Phases: charts, images, blobs, write.
+ * {@code Bundler.from(spec).signWith(key).registries(opts).build(output)}. Phases: charts, images, blobs, SBOMs
+ * (see {@link SbomStage}), write.
  * Blobs go through a content-addressed cache so a re-run after a failure downloads only what is missing; the output
  * appears under its name only when complete.
  */
@@ -59,6 +60,7 @@ public final class Bundler {
   public static final String PHASE_CHARTS = "charts";
   public static final String PHASE_RESOLVE = "resolve";
   public static final String PHASE_DOWNLOAD = "download";
+  public static final String PHASE_SBOM = SbomStage.PHASE;
   /** How often a download's progress is journaled, so a killed build resumes a large blob mid-way. */
   static final long PROGRESS_JOURNAL_BYTES = 4L << 20;
 
@@ -72,6 +74,8 @@ public final class Bundler {
   private String builderVersion = "dev";
   private DeltaBase deltaBase;
   private Path serverApplication;
+  private boolean sboms = true;
+  private dev.airlock.bundle.sbom.CatalogueLimits catalogueLimits = dev.airlock.bundle.sbom.CatalogueLimits.defaults();
   private final List<EventHandler> handlers = new ArrayList<>();
   /** The public keys of the spec's image policy, read before anything is fetched. */
   private final List<CosignKey> imageKeys;
@@ -142,6 +146,18 @@ public final class Bundler {
    */
   public Bundler serverApplication(Path appDir) {
     this.serverApplication = appDir;
+    return this;
+  }
+
+  /** Catalogue every image's layers into an SBOM stored in the bundle (default true). */
+  public Bundler sboms(boolean on) {
+    this.sboms = on;
+    return this;
+  }
+
+  /** Bounds on cataloguing one layer; the defaults suit real images (tests make them small). */
+  Bundler catalogueLimits(dev.airlock.bundle.sbom.CatalogueLimits limits) {
+    this.catalogueLimits = limits;
     return this;
   }
 
@@ -303,7 +319,19 @@ public final class Bundler {
           events.info("resuming " + writer.partial().getFileName() + ": " + done.size()
               + " blobs were complete before the interruption");
         }
-        long[] counts = fetchBlobs(registry, writer, plan, done, blobs, events);
+        SbomStage sbom = plan.sboms().isEmpty() ? null : new SbomStage(writer, plan.sboms(), parallelism,
+            catalogueLimits, events);
+        long[] counts;
+        try {
+          counts = fetchBlobs(registry, writer, plan, done, blobs, events, sbom == null ? d -> {} : sbom::inPlace);
+          if (sbom != null) {
+            addSboms(writer, plan, sbom, now, events);
+          }
+        } finally {
+          if (sbom != null) {
+            sbom.close();
+          }
+        }
         writer.commit();
         return new Result(target, plan.manifest(), Files.size(target), (int) counts[0], counts[1],
             (int) counts[2]);
@@ -494,7 +522,7 @@ public final class Bundler {
    * directory, downloads the rest in parallel. Returns {downloaded count, bytes, reused count}.
    */
   private long[] fetchBlobs(RegistryClient registry, BundleWriter writer, Plan plan, Set<Digest> done,
-      Map<Digest, BlobRef> blobs, EventHandler events) {
+      Map<Digest, BlobRef> blobs, EventHandler events, java.util.function.Consumer<Digest> inPlace) {
     List<BlobRef> todo = new ArrayList<>();
     AtomicInteger reused = new AtomicInteger();
     long total = 0;
@@ -532,6 +560,7 @@ public final class Bundler {
           if (done.contains(b.digest()) && writer.holds(b.digest(), b.size())) {
             reused.incrementAndGet();
             events.on(new Event.Progress(PHASE_DOWNLOAD, b.size()));
+            inPlace.accept(b.digest());
             return null;
           }
           if (b.local() != null) {
@@ -543,6 +572,7 @@ public final class Bundler {
             }
             writer.markDone(b.digest());
             events.on(new Event.Progress(PHASE_DOWNLOAD, b.size()));
+            inPlace.accept(b.digest());
             return null;
           }
           Path cached = blobDir == null ? null : blobDir.resolve(b.digest().hex());
@@ -552,6 +582,7 @@ public final class Bundler {
               writer.markDone(b.digest());
               reused.incrementAndGet();
               events.on(new Event.Progress(PHASE_DOWNLOAD, b.size()));
+              inPlace.accept(b.digest());
               return null;
             }
             Files.deleteIfExists(cached);
@@ -578,6 +609,7 @@ public final class Bundler {
           if (cached != null) {
             writer.copyTo(cached, b.digest(), b.size());
           }
+          inPlace.accept(b.digest());
           return null;
         }));
       }
@@ -638,8 +670,37 @@ public final class Bundler {
     return List.of();
   }
 
-  /** The whole file, decided before any blob is fetched; only remote blobs have {@link BundleWriter.Item#blob()}. */
-  private record Plan(BundleManifest manifest, List<BundleWriter.Item> items) {}
+  /**
+   * Catalogues the written layers, appends each image's SBOM, and rewrites the checksum list (whose SBOM lines held
+   * a placeholder digest of the same length) and the signature in place: the SBOMs end up under the signature
+   * like every other entry, without moving a byte of what was planned.
+   */
+  private void addSboms(BundleWriter writer, Plan plan, SbomStage stage, Instant created, EventHandler events) {
+    Map<String, byte[]> docs = stage.finish(created, builderVersion);
+    Map<String, Digest> sums = new LinkedHashMap<>(plan.sums());
+    List<BundleWriter.Item> appended = new ArrayList<>();
+    for (Map.Entry<String, Digest> e : plan.sums().entrySet()) {
+      byte[] doc = docs.get(e.getKey());
+      if (doc != null) {
+        sums.put(e.getKey(), Digest.of(doc));
+        appended.add(BundleWriter.Item.bytes(e.getKey(), doc));
+      }
+    }
+    byte[] checksumBytes = new Checksums(sums).toBytes();
+    byte[] signature = BundleSignature.sign(signingKey, plan.manifestDigest(), Digest.of(checksumBytes), created)
+        .toBytes();
+    writer.finish(appended, Map.of(BundleLayout.CHECKSUMS, checksumBytes, BundleLayout.SIGNATURE, signature));
+  }
+
+  /** Stands for an SBOM's digest in the checksum list until the SBOM is made; same length as any digest. */
+  private static final Digest SBOM_PLACEHOLDER = Digest.parse("sha256:" + "0".repeat(64));
+
+  /**
+   * The whole file, decided before any blob is fetched; only remote blobs have {@link BundleWriter.Item#blob()}.
+   * SBOMs are not among the items: they are appended once the layers are in (see {@link #addSboms}).
+   */
+  private record Plan(BundleManifest manifest, Digest manifestDigest, List<BundleWriter.Item> items,
+      Map<String, Digest> sums, List<SbomStage.Target> sboms) {}
 
   private Plan plan(Instant created, List<ComponentSpec> componentSpecs, Map<String, Charts.Packaged> charts,
       Map<String, List<ImageReference>> componentImages, List<ResolvedImage> images, Map<Digest, byte[]> manifests,
@@ -739,6 +800,13 @@ public final class Bundler {
       }
       delta = new BundleManifest.Delta(deltaBase.description(), omitted, omittedBytes);
     }
+    List<SbomStage.Target> sbomTargets = new ArrayList<>();
+    if (sboms) {
+      for (ResolvedImage i : images) {
+        sbomTargets.add(new SbomStage.Target(BundleLayout.sbomPath(i.digest()), i.ref().toString(), i.digest(),
+            SbomStage.platformsOf(i.digest(), i.platforms(), manifests)));
+      }
+    }
     long imageBytes = images.stream().mapToLong(ResolvedImage::size).sum();
     long uniqueBytes = blobSizes.values().stream().mapToLong(Long::longValue).sum();
     List<BundleManifest.Image> imageDocs = new ArrayList<>();
@@ -750,7 +818,7 @@ public final class Bundler {
           c == null ? null : c.manifests().keySet().stream().map(Digest::toString).toList(),
           i.signatures().stream().map(f -> new BundleManifest.Signature(f.kind().word(), f.tag(),
               i.sourceDigest().toString(), f.digest().toString(), f.mediaType(), f.blobs().keySet().stream().map(Digest::toString).toList(),
-              f.keys())).toList()));
+              f.keys())).toList(), sboms ? BundleLayout.sbomPath(i.digest()) : null));
     }
     BundleManifest manifest = new BundleManifest(BundleManifest.API_VERSION, BundleManifest.KIND, spec.name(),
         spec.version().toString(), spec.description(), spec.upgradesFrom().map(Object::toString).orElse(null),
@@ -769,6 +837,7 @@ public final class Bundler {
     for (Map.Entry<String, Path> e : fileEntries.entrySet()) {
       sums.put(e.getKey(), digestOf(e.getValue()));
     }
+    sbomTargets.forEach(t -> sums.put(t.entry(), SBOM_PLACEHOLDER));
     Checksums checksums = new Checksums(sums);
     byte[] checksumBytes = checksums.toBytes();
     byte[] signature = BundleSignature.sign(signingKey, Digest.of(manifestBytes), Digest.of(checksumBytes), created)
@@ -791,7 +860,7 @@ public final class Bundler {
     for (Map.Entry<String, Path> e : fileEntries.entrySet()) {
       items.add(BundleWriter.Item.file(e.getKey(), e.getValue(), Files.size(e.getValue())));
     }
-    return new Plan(manifest, items);
+    return new Plan(manifest, Digest.of(manifestBytes), items, sums, sbomTargets);
   }
 
   private static byte[] ociIndex(List<ResolvedImage> images, Map<Digest, OciConversion.Converted> layout) {

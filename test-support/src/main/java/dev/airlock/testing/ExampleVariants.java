@@ -28,6 +28,11 @@ public final class ExampleVariants {
 
   private ExampleVariants() {}
 
+  /** An unchanged copy of the example (1.4.0) in {@code into/v1}, for tests that edit its spec. */
+  public static Path v1(Path example, Path into) {
+    return copy(example, into.resolve("v1")).resolve("bundle.yaml");
+  }
+
   public static Path v2(Path example, Path into) {
     Path dir = copy(example, into.resolve("v2"));
     edit(dir.resolve("bundle.yaml"), "version: 1.4.0", "version: 1.5.0");

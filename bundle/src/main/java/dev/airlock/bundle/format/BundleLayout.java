@@ -22,6 +22,12 @@ public final class BundleLayout {
   public static final String IMAGE_KEYS_PREFIX = "airlock/image-keys/";
   /** The repository of the airlock server image a bundle's build makes (covered by the bundle's own signature). */
   public static final String SERVER_IMAGE_REPOSITORY = "airlock.dev/airlock/server";
+  /**
+   * Each image's SBOM, {@code airlock/sbom/<hex of the image digest>.cdx.json} (CycloneDX JSON). Stored after the
+   * charts: they are made from the downloaded layers, and their names are fixed in advance so the head keeps its
+   * length when it is rewritten with their checksums.
+   */
+  public static final String SBOM_PREFIX = "airlock/sbom/";
   public static final String OCI_LAYOUT = "oci-layout";
   public static final String OCI_INDEX = "index.json";
   public static final String BLOBS_PREFIX = "blobs/sha256/";
@@ -39,6 +45,10 @@ public final class BundleLayout {
 
   public static String blobPath(Digest digest) {
     return BLOBS_PREFIX + digest.hex();
+  }
+
+  public static String sbomPath(Digest image) {
+    return SBOM_PREFIX + image.hex() + ".cdx.json";
   }
 
   public static boolean isBlob(String name) {

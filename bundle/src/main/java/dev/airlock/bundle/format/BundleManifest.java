@@ -139,13 +139,16 @@ public record BundleManifest(String apiVersion, String kind, String name, String
    *     layout readers accept only OCI types); null when the image is OCI already
    * @param layoutBlobs the manifests of that copy
    * @param signatures the cosign signatures and attestations carried with it
+   * @param sbom the entry holding its SBOM (CycloneDX JSON), or null when the bundle was built without SBOMs
    */
   @JsonPropertyOrder({"ref", "digest", "mediaType", "platforms", "size", "blobs", "layoutDigest", "layoutBlobs",
-      "signatures"})
+      "signatures", "sbom"})
   public record Image(String ref, String digest, String mediaType, List<String> platforms, long size,
       List<String> blobs, String layoutDigest, List<String> layoutBlobs,
       @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY)
-      List<Signature> signatures) {
+      List<Signature> signatures,
+      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+      String sbom) {
     public Image {
       platforms = platforms == null ? List.of() : List.copyOf(platforms);
       blobs = blobs == null ? List.of() : List.copyOf(blobs);
@@ -155,7 +158,12 @@ public record BundleManifest(String apiVersion, String kind, String name, String
 
     public Image(String ref, String digest, String mediaType, List<String> platforms, long size, List<String> blobs,
         String layoutDigest, List<String> layoutBlobs) {
-      this(ref, digest, mediaType, platforms, size, blobs, layoutDigest, layoutBlobs, List.of());
+      this(ref, digest, mediaType, platforms, size, blobs, layoutDigest, layoutBlobs, List.of(), null);
+    }
+
+    public Image(String ref, String digest, String mediaType, List<String> platforms, long size, List<String> blobs,
+        String layoutDigest, List<String> layoutBlobs, List<Signature> signatures) {
+      this(ref, digest, mediaType, platforms, size, blobs, layoutDigest, layoutBlobs, signatures, null);
     }
   }
 

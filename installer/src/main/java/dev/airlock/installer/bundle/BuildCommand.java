@@ -61,6 +61,10 @@ public class BuildCommand implements Callable<Integer> {
           + "named FILE.part-001-of-NNN..., with the signed part list FILE.parts, instead of one file")
   String partSize;
 
+  @Option(names = "--no-sbom", description = "do not catalogue the images' layers: the bundle carries no SBOMs "
+      + "(bundle sbom and the package part of bundle diff have nothing to show)")
+  boolean noSbom;
+
   @Option(names = "--force", description = "replace FILE if it exists (it is replaced only once the new bundle is "
       + "complete)")
   boolean force;
@@ -109,6 +113,7 @@ public class BuildCommand implements Callable<Integer> {
         .signWith(signing)
         .builderVersion(BuildInfo.version())
         .serverApplication(applicationDir())
+        .sboms(!noSbom)
         .addEventHandler(console);
     if (!platforms.isEmpty()) {
       bundler.platforms(platforms.stream().map(Platform::parse).toList());

@@ -4,7 +4,7 @@ import picocli.CommandLine.Command;
 
 /** {@code airlock bundle ...}. */
 @Command(name = "bundle", mixinStandardHelpOptions = true, description = "Build, verify, inspect, serve, push, split and "
-    + "join bundles.",
+    + "join bundles; show their SBOMs and what changes between two.",
     subcommands = {BuildCommand.class, VerifyCommand.class, InspectCommand.class, ServeCommand.class,
-        PushCommand.class, SplitCommand.class, JoinCommand.class})
+        PushCommand.class, SplitCommand.class, JoinCommand.class, SbomCommand.class, DiffCommand.class})
 public class BundleCommand {}
