@@ -218,7 +218,7 @@ public final class Deployer {
         recordedValues = recorded.orElse(Map.of());
         if (recorded.isEmpty() && req.overrides().isEmpty() && !req.resetValues()) {
           events.on(new Event.Log(Event.Level.WARN, "no values are recorded for the installed " + installed.version()
-              + " (installed by an airlock before 0.2, which did not record --values): if it was installed with "
+              + " (installed by an airlock that did not record --values): if it was installed with "
               + "--values, pass them again"));
         }
       }
