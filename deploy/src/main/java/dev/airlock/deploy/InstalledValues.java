@@ -18,7 +18,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 
 /**
  * The values an admin gave with {@code --values} (at install and at each upgrade), kept per installed bundle in the
@@ -30,8 +29,6 @@ public final class InstalledValues {
 
   public static final String SECRET = "airlock-values";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|passwd|secret|token|key|credential"
-      + "|cert).*");
 
   private InstalledValues() {}
 
@@ -124,8 +121,8 @@ public final class InstalledValues {
 
   /**
    * What changes between two sets of one component's values, one line per leaf: {@code +a.b = 1},
-   * {@code -a.c}, {@code a.d: 1 → 2}. Values under keys that look secret (password, token, key, …) are shown as
-   * {@code (hidden)}.
+   * {@code -a.c}, {@code a.d: 1 → 2}. Values under keys that look secret (as the support bundle's redactor judges
+   * names: password, token, api key, …) are shown as {@code (hidden)}.
    */
   public static List<String> diff(Map<String, Object> before, Map<String, Object> after) {
     Map<String, Object> a = new LinkedHashMap<>();
@@ -151,7 +148,7 @@ public final class InstalledValues {
 
   private static String show(String path, Object v) {
     String leaf = path.substring(path.lastIndexOf('.') + 1);
-    if (SECRET_KEY.matcher(leaf).matches()) {
+    if (dev.airlock.deploy.support.Redactor.SECRET_NAME.matcher(leaf).matches()) {
       return "(hidden)";
     }
     String s;

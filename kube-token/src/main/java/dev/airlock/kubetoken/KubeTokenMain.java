@@ -172,7 +172,7 @@ public final class KubeTokenMain {
       warnOnce("cannot keep a token cache (" + e.getMessage() + "): every kubectl call asks the server");
     }
     if (!usable) {
-      Fetched f = fetch(server, ca, session, null);
+      TokenCache.Entry f = fetch(server, ca, session, null);
       out.println(f.credential);
       return 0;
     }
@@ -185,7 +185,7 @@ public final class KubeTokenMain {
         out.println(cached.credential);
         return 0;
       }
-      Fetched f;
+      TokenCache.Entry f;
       try {
         f = fetch(server, ca, session, refused != null ? null : cached);
       } catch (Failure no) {
@@ -194,7 +194,7 @@ public final class KubeTokenMain {
         }
         throw no;
       }
-      if (f.fromCache) {
+      if (f == cached) {
         out.println(f.credential);
         return 0;
       }
@@ -207,7 +207,7 @@ public final class KubeTokenMain {
       return 0;
     } catch (IOException e) {
       warnOnce("cannot lock the token cache (" + e.getMessage() + "): asking the server");
-      Fetched f = fetch(server, ca, session, null);
+      TokenCache.Entry f = fetch(server, ca, session, null);
       out.println(f.credential);
       return 0;
     }
@@ -215,22 +215,11 @@ public final class KubeTokenMain {
 
   private static final String LOG_IN_AGAIN = "log in again";
 
-  /** A credential from the server (or a still-valid cached one while the server cannot be reached). */
-  private static final class Fetched {
-    final String credential;
-    final long expires;
-    final long lifetime;
-    final boolean fromCache;
-
-    Fetched(String credential, long expires, long lifetime, boolean fromCache) {
-      this.credential = credential;
-      this.expires = expires;
-      this.lifetime = lifetime;
-      this.fromCache = fromCache;
-    }
-  }
-
-  private Fetched fetch(String server, Path ca, String session, TokenCache.Entry stale) throws Failure {
+  /**
+   * A credential from the server; {@code stale} itself (the same object) when the server cannot be reached and the
+   * cached token has not expired.
+   */
+  private TokenCache.Entry fetch(String server, Path ca, String session, TokenCache.Entry stale) throws Failure {
     URI uri;
     try {
       uri = URI.create(server + "/api/v1/kube-token");
@@ -269,7 +258,7 @@ public final class KubeTokenMain {
       if (stale != null && stale.valid(now)) {
         err.println("airlock kube-token: cannot reach the airlock server at " + server + " (" + reason + "); using "
             + "the cached token, which expires at " + Instant.ofEpochMilli(stale.expires));
-        return new Fetched(stale.credential, stale.expires, stale.lifetime, true);
+        return stale;
       }
       throw new Failure("cannot reach the airlock server at " + server + " (" + reason + ")" + (stale == null ? ""
           : "; the cached token expired at " + Instant.ofEpochMilli(stale.expires)), "check that the server runs "
@@ -287,7 +276,7 @@ public final class KubeTokenMain {
       if (status >= 500 && stale != null && stale.valid(now)) {
         err.println("airlock kube-token: the airlock server at " + server + " failed (HTTP " + status + "); using "
             + "the cached token, which expires at " + Instant.ofEpochMilli(stale.expires));
-        return new Fetched(stale.credential, stale.expires, stale.lifetime, true);
+        return stale;
       }
       throw new Failure("the airlock server at " + server + " answered HTTP " + status + (error == null ? ""
           : ": " + error), fix != null ? fix : status == 429 ? "wait a moment and run kubectl again"
@@ -309,7 +298,7 @@ public final class KubeTokenMain {
     // neither keeps an expired token nor throws away a fresh one.
     long serverNow = serverDate(c.getHeaderField("Date"), sent);
     long lifetime = Math.max(0, expiresAt - serverNow);
-    return new Fetched(body.strip(), received + lifetime, Math.max(lifetime, 1), false);
+    return new TokenCache.Entry(body.strip(), received + lifetime, Math.max(lifetime, 1), "\n");
   }
 
   private static long serverDate(String header, long fallback) {

@@ -29,7 +29,7 @@ public final class Redactor {
   }
 
   /** A name that looks like it holds a secret. */
-  static final Pattern SECRET_NAME = Pattern.compile("(?i).*(passw|passwd|pwd|secret|token|api[_-]?key|apikey"
+  public static final Pattern SECRET_NAME = Pattern.compile("(?i).*(passw|passwd|pwd|secret|token|api[_-]?key|apikey"
       + "|access[_-]?key|private[_-]?key|credential|auth[_-]?key|session[_-]?key|signing[_-]?key|cookie).*");
 
   /** One redactor: a pattern and the group that is the secret (0: the whole match). */

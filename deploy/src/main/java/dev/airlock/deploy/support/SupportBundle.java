@@ -64,6 +64,9 @@ public final class SupportBundle {
       .withVersion("v1alpha1").withKind("RoleMapping").withPlural("rolemappings").withNamespaced(false).build();
   private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
       .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).enable(SerializationFeature.INDENT_OUTPUT);
+  /** An audit event as the chain stores it: one line, keys in order. */
+  private static final ObjectMapper EVENT_LINE = new ObjectMapper()
+      .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
   /**
    * What to collect.
@@ -133,7 +136,7 @@ public final class SupportBundle {
       }
       step("rbac", "the platform roles and mappings", this::roles);
       step("license", "the license's terms", this::license);
-      String auditNs = serverNamespace(state);
+      String auditNs = serverNamespace(state, o.namespace());
       step("audit", "the audit chain's head and its check", () -> audit(auditNs));
       step("extra", "the usage report", () -> {
         for (Map.Entry<String, byte[]> e : extra.get().entrySet()) {
@@ -216,12 +219,13 @@ public final class SupportBundle {
     return out;
   }
 
-  private String serverNamespace(State state) {
-    if (state != null && state.installation() != null) {
-      return state.installation().component("airlock-server").map(State.Component::namespace)
-          .orElse(o.namespace());
-    }
-    return o.namespace();
+  /**
+   * Where the airlock server keeps its audit log and keys: the namespace of the installation's {@code airlock-server}
+   * component, else the installation's own.
+   */
+  public static String serverNamespace(State state, String installation) {
+    return state == null || state.installation() == null ? installation : state.installation()
+        .component("airlock-server").map(State.Component::namespace).orElse(installation);
   }
 
   private Void versions() throws IOException {
@@ -426,8 +430,7 @@ public final class SupportBundle {
     json("airlock/audit.json", out);
     StringBuilder lines = new StringBuilder();
     for (Map<String, Object> e : all) {
-      lines.append(new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
-          .writeValueAsString(e)).append('\n');
+      lines.append(EVENT_LINE.writeValueAsString(e)).append('\n');
     }
     // Redacted like the rest: the server never writes a secret into an event, and if one got there, the redaction
     // shows in the report and breaks that event's hash, which `airlock usage verify` then names.

@@ -110,9 +110,8 @@ public final class UsageReports {
 
   /** Where the airlock server keeps its audit log and keys: its component's namespace, else the installation's. */
   public static String serverNamespace(dev.airlock.kube.KubeTarget kube, String installation) {
-    dev.airlock.deploy.State s = new dev.airlock.deploy.StateStore(kube, installation).load().orElse(null);
-    return s == null || s.installation() == null ? installation : s.installation().component("airlock-server")
-        .map(dev.airlock.deploy.State.Component::namespace).orElse(installation);
+    return dev.airlock.deploy.support.SupportBundle.serverNamespace(new dev.airlock.deploy.StateStore(kube,
+        installation).load().orElse(null), installation);
   }
 
   /** The signed report of the last 30 days, as a support bundle carries it ({@code airlock/usage-report.json}). */
